@@ -1,0 +1,1 @@
+"""M3CoreCRM: multi-tenant CRM for real-estate developers and brokerages."""

@@ -1,0 +1,52 @@
+"""One Settings object, read from the environment and `.env` (see `.env.example`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Deployment configuration. Every field is documented in `.env.example`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="M3CRM_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    app_db_role: str = "m3crm_app"
+    app_db_password: SecretStr = SecretStr("m3crm_app")
+    data_dir: Path = PROJECT_ROOT / "var"
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    jwt_secret: SecretStr = SecretStr("dev-only-change-me-0123456789abcdef0123456789")
+    jwt_issuer: str = "m3crm"
+    jwt_audience: str = "m3crm-api"
+    jwt_algorithms: list[str] = ["HS256"]
+    access_token_minutes: int = 15
+    rate_limit_user: str = "600/minute"
+    rate_limit_tenant: str = "6000/minute"
+    rate_limit_ip: str = "1200/minute"
+    max_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+    log_json: bool = True
+    db_pool_size: int = 10
+    job_max_attempts: int = 5
+    job_backoff_base_seconds: float = 2.0
+    job_backoff_cap_seconds: float = 600.0
+    stalled_worker_seconds: float = 60.0
+    worker_concurrency: int = 4
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Process-wide settings (cached). Tests build their own `Settings` instead."""
+    return Settings()
