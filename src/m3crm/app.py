@@ -1,18 +1,100 @@
-"""Application factory: middleware, error handlers, and every router."""
+"""Application factory: middleware, error handlers, and every module's routers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import procrastinate
 from fastapi import FastAPI
 
+from m3crm import bootstrap
+from m3crm.kernel.db import migrate
+from m3crm.kernel.db.session import Database
+from m3crm.kernel.logging import configure_logging
+from m3crm.kernel.ratelimit import RateLimiter
+from m3crm.kernel.runs.queue import build_job_app
+from m3crm.kernel.web import health
+from m3crm.kernel.web.errors import install_error_handlers
+from m3crm.kernel.web.middleware import RequestMiddleware
+from m3crm.modules import MODULES, load
 from m3crm.settings import Settings, get_settings
 from m3crm.web import pages
+from m3crm.web.errors import render_error_page
+from m3crm.worker import build_worker_app, run_worker
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the ASGI app. Constructing it opens no database connection."""
+def register_modules() -> None:
+    """Let each module plug its loaders and handlers into the kernel (idempotent)."""
+    for name in MODULES:
+        wiring = load(name, "service")
+        register = getattr(wiring, "register", None)
+        if register is not None:
+            register()
+        load(name, "jobs")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    with_worker: bool = False,
+) -> FastAPI:
+    """Build the ASGI app. Constructing it opens no connection; the lifespan does.
+
+    `database` lets tests inject theirs; otherwise it comes from `DATABASE_URL` or the
+    embedded server. `with_worker` runs a procrastinate worker inside this process.
+    """
     settings = settings or get_settings()
-    app = FastAPI(title="M3CoreCRM", version="0.1.0")
+    configure_logging(settings.log_level, json=settings.log_json)
+    register_modules()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = database or Database(
+            bootstrap.database_urls(settings), pool_size=settings.db_pool_size
+        )
+        app.state.database = db
+        app.state.migration_head = migrate.head_revision(db.urls.owner)
+        worker_task: asyncio.Task[None] | None = None
+        worker_app: procrastinate.App | None = None
+        if with_worker:
+            worker_app = build_worker_app(db, settings)
+            await worker_app.open_async()
+            worker_task = asyncio.create_task(run_worker(worker_app, settings))
+        try:
+            yield
+        finally:
+            if worker_task is not None and worker_app is not None:
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+                await worker_app.close_async()
+            if database is None:
+                await db.dispose()
+
+    app = FastAPI(
+        title="M3CoreCRM",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Multi-tenant CRM for real-estate developers and brokerages. JSON API v1.",
+    )
     app.state.settings = settings
+    app.state.job_app = build_job_app()
+    limiter = RateLimiter(settings)
+    app.state.limiter = limiter
+    install_error_handlers(app, render_error_page)
+    app.add_middleware(
+        RequestMiddleware, max_body_bytes=settings.max_body_bytes, limiter=limiter
+    )
+    app.include_router(health.router)
+    for name in MODULES:
+        for part in ("api", "web"):
+            router_module = load(name, part)
+            if router_module is not None:
+                app.include_router(router_module.router)
     pages.mount_static(app)
     app.include_router(pages.router)
     return app

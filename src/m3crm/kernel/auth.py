@@ -1,0 +1,155 @@
+"""The authenticated subject of a request, and the dependencies that guard routes.
+
+`current_subject` is the only place a request's `TenantId` is made: it verifies the
+token, binds the transaction to the token's tenant, and loads the user *inside* that
+tenant (RLS on), refusing suspended or deactivated users and inactive tenants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel.db.session import Database, bind_tenant
+from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.errors import NotAuthenticated, PermissionDenied
+from m3crm.kernel.ids import TenantId
+from m3crm.kernel.permissions import ensure_known, load_permissions
+from m3crm.kernel.ratelimit import RateLimiter
+from m3crm.kernel.tenancy.models import Tenant, TenantStatus, User, UserStatus
+from m3crm.kernel.tokens import verify_access_token
+from m3crm.settings import Settings
+
+ACCESS_COOKIE = "m3crm_access"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSubject:
+    """A user proven to belong to `tenant_id`, with the permission codes they hold now."""
+
+    tenant_id: TenantId
+    user: User
+    permissions: frozenset[str]
+
+    @property
+    def user_id(self) -> UUID:
+        return self.user.id
+
+    def can(self, code: str) -> bool:
+        return code in self.permissions
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.database
+    return db
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(
+    db: Annotated[Database, Depends(get_database)],
+) -> AsyncIterator[AsyncSession]:
+    """The request's transaction: committed after the handler succeeds (before the
+    response is sent), rolled back on any error. Services flush, never commit."""
+    async with db.sessions() as session, session.begin():
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token (JWT)")
+
+
+async def load_subject(
+    session: AsyncSession, tenant_id: UUID, user_id: UUID
+) -> AuthSubject | None:
+    """Bind the transaction to `tenant_id` and load an *active* user of an *active*
+    tenant with their permissions; `None` when any of that does not hold."""
+    await bind_tenant(session, tenant_id, user_id)
+    row = (
+        await session.execute(
+            select(User, Tenant.status)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(User.tenant_id == tenant_id, User.id == user_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    user, tenant_status = row
+    if user.status != UserStatus.ACTIVE or tenant_status != TenantStatus.ACTIVE:
+        return None
+    tid = TenantId(tenant_id)
+    return AuthSubject(
+        tenant_id=tid, user=user, permissions=await load_permissions(session, tid, user_id)
+    )
+
+
+async def current_subject(
+    request: Request,
+    session: DbSession,
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AuthSubject:
+    token = credentials.credentials if credentials else request.cookies.get(ACCESS_COOKIE)
+    if not token:
+        raise NotAuthenticated()
+    claims = verify_access_token(settings, token)
+    subject = await load_subject(session, claims.tenant_id, claims.user_id)
+    if subject is None:
+        raise NotAuthenticated("This account cannot sign in.")
+    limiter: RateLimiter = request.app.state.limiter
+    await limiter.hit_subject(str(subject.tenant_id), str(subject.user_id))
+    structlog.contextvars.bind_contextvars(
+        tenant_id=str(subject.tenant_id), user_id=str(subject.user_id)
+    )
+    request.state.subject = subject
+    return subject
+
+
+Subject = Annotated[AuthSubject, Depends(current_subject)]
+
+
+def require(code: str) -> Callable[[AuthSubject], Awaitable[AuthSubject]]:
+    """Dependency: the subject must hold `code` (403 `PERMISSION_DENIED` otherwise)."""
+    ensure_known(code)
+
+    async def dependency(subject: Subject) -> AuthSubject:
+        if not subject.can(code):
+            raise PermissionDenied(details={"permission": code})
+        return subject
+
+    dependency.__name__ = f"require_{code.replace('.', '_')}"
+    return dependency
+
+
+def require_feature(feature: str) -> Callable[[AuthSubject, AsyncSession], Awaitable[None]]:
+    """Dependency: the tenant's plan must include `feature` (402 `PLAN_REQUIRED`)."""
+
+    async def dependency(subject: Subject, session: DbSession) -> None:
+        (await load_entitlements(session, subject.tenant_id)).require_feature(feature)
+
+    dependency.__name__ = f"require_feature_{feature.replace('.', '_')}"
+    return dependency
+
+
+def require_limit(
+    key: str, *, adding: int = 1
+) -> Callable[[AuthSubject, AsyncSession], Awaitable[None]]:
+    """Dependency: `usage + adding` must stay within the plan's limit (422 `LIMIT_REACHED`)."""
+
+    async def dependency(subject: Subject, session: DbSession) -> None:
+        (await load_entitlements(session, subject.tenant_id)).require_limit(key, adding=adding)
+
+    dependency.__name__ = f"require_limit_{key.replace('.', '_')}"
+    return dependency

@@ -1,0 +1,1 @@
+"""Database access: models base, engines, tenant-scoped sessions, repositories."""

@@ -1,0 +1,54 @@
+"""Plan entitlements: features (402 `PLAN_REQUIRED`) and limits (422 `LIMIT_REACHED`).
+
+The plans module registers an `EntitlementLoader`; without a plan row for the tenant
+the snapshot is empty, so every feature and limit check denies (never allows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel.errors import LimitReached, PlanRequired
+from m3crm.kernel.ids import TenantId
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlements:
+    """A tenant's plan as of now: enabled features, limits, and current usage."""
+
+    plan_code: str | None = None
+    features: frozenset[str] = frozenset()
+    limits: Mapping[str, int] = field(default_factory=dict)
+    usage: Mapping[str, int] = field(default_factory=dict)
+
+    def require_feature(self, feature: str) -> None:
+        if feature not in self.features:
+            raise PlanRequired(feature)
+
+    def require_limit(self, key: str, *, adding: int = 1) -> None:
+        """Refuse when `usage + adding` would exceed the limit; an absent limit is 0."""
+        limit = self.limits.get(key, 0)
+        if self.usage.get(key, 0) + adding > limit:
+            raise LimitReached(key, limit)
+
+
+EntitlementLoader = Callable[[AsyncSession, TenantId], Awaitable[Entitlements]]
+
+
+async def _no_plan(session: AsyncSession, tenant_id: TenantId) -> Entitlements:
+    return Entitlements()
+
+
+_loader: EntitlementLoader = _no_plan
+
+
+def register_entitlement_loader(loader: EntitlementLoader) -> None:
+    global _loader
+    _loader = loader
+
+
+async def load_entitlements(session: AsyncSession, tenant_id: TenantId) -> Entitlements:
+    return await _loader(session, tenant_id)

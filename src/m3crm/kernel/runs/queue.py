@@ -1,0 +1,84 @@
+"""The procrastinate queue under OperationRuns: task, retry policy, stalled recovery.
+
+Jobs are deferred on the caller's own connection, inside its transaction (CONVENTIONS
+rule 6): a rolled-back change leaves no job, a committed change never loses its job.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import procrastinate
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+from sqlalchemy.ext.asyncio import AsyncSession
+
+RUN_TASK = "kernel.execute_run"
+RECOVER_TASK = "kernel.recover_stalled_jobs"
+QUEUE = "runs"
+
+
+@dataclass(slots=True)
+class RetryPolicy(BaseRetryStrategy):
+    """Exponential backoff with full jitter, capped; `max_attempts` executions in all.
+
+    `attempts` is the number of earlier executions of the job (procrastinate's count).
+    """
+
+    max_attempts: int = 5
+    base_seconds: float = 2.0
+    cap_seconds: float = 600.0
+
+    def is_final(self, attempts: int) -> bool:
+        return attempts + 1 >= self.max_attempts
+
+    def delay_seconds(self, attempts: int) -> int:
+        ceiling = min(self.cap_seconds, self.base_seconds * (2**attempts))
+        return max(1, round(random.uniform(ceiling / 2, ceiling)))
+
+    def get_retry_decision(
+        self, *, exception: BaseException, job: procrastinate.jobs.Job
+    ) -> RetryDecision | None:
+        if self.is_final(job.attempts):
+            return None
+        return RetryDecision(retry_in={"seconds": self.delay_seconds(job.attempts)})
+
+
+blueprint = procrastinate.Blueprint()
+retry_policy = RetryPolicy()
+
+
+def configure_retry(*, max_attempts: int, base_seconds: float, cap_seconds: float) -> None:
+    """Tune the one retry policy (from settings) before the worker starts."""
+    retry_policy.max_attempts = max_attempts
+    retry_policy.base_seconds = base_seconds
+    retry_policy.cap_seconds = cap_seconds
+
+
+def build_job_app(conninfo: str | None = None) -> procrastinate.App:
+    """A procrastinate App carrying our tasks. `conninfo` is needed only by workers;
+    deferring always uses the caller's connection. The tasks are defined in
+    `kernel.runs.worker`, which the caller must have imported."""
+    connector = (
+        procrastinate.PsycopgConnector(conninfo=conninfo)
+        if conninfo
+        else procrastinate.PsycopgConnector()
+    )
+    app = procrastinate.App(connector=connector)
+    app.add_tasks_from(blueprint, namespace="m3crm")
+    return app
+
+
+async def defer_run_job(
+    job_app: procrastinate.App, session: AsyncSession, *, run_id: UUID, tenant_id: UUID
+) -> int:
+    """Enqueue the job of a run on the session's connection (same transaction)."""
+    connection = await session.connection()
+    raw: Any = await connection.get_raw_connection()
+    task = job_app.tasks[f"m3crm:{RUN_TASK}"]
+    job_id: int = await task.configure(
+        connection=raw.driver_connection, lock=f"run:{run_id}", queue=QUEUE
+    ).defer_async(run_id=str(run_id), tenant_id=str(tenant_id))
+    return job_id

@@ -1,0 +1,1 @@
+"""Tenants and users: the rows every request is authenticated against."""

@@ -1,0 +1,1 @@
+"""Roles and their permission codes; registers the kernel's permission loader."""

@@ -1,0 +1,1 @@
+"""Plans, tenant subscriptions and usage counters; registers the entitlement loader."""

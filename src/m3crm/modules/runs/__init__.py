@@ -1,0 +1,1 @@
+"""Monitoring of OperationRuns: list, detail, requeue (API over `kernel.runs.service`)."""

@@ -1,0 +1,1 @@
+"""Server-rendered pages: shell layout, shared components, built assets."""
