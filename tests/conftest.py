@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from m3crm.app import create_app
+from m3crm.app import create_app, register_modules
 from m3crm.kernel.auth import get_session
 from m3crm.kernel.db import migrate
 from m3crm.kernel.db.session import Database
@@ -55,6 +55,7 @@ async def world(test_db: MigratedDatabase) -> World:
 
 @pytest.fixture(scope="session")
 async def database(test_db: MigratedDatabase) -> AsyncIterator[Database]:
+    register_modules()
     db = Database(test_db.urls, pool_size=5)
     yield db
     await db.dispose()

@@ -94,7 +94,7 @@ def worker() -> None:
         database = Database(urls, pool_size=settings.worker_concurrency)
         job_app = build_worker_app(database, settings)
         async with job_app.open_async():
-            await run_worker(job_app, settings)
+            await run_worker(job_app, settings, install_signal_handlers=True)
         await database.dispose()
 
     asyncio.run(main())

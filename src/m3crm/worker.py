@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import procrastinate
 import structlog
 
@@ -15,7 +17,7 @@ log = structlog.get_logger(__name__)
 
 def build_worker_app(database: Database, settings: Settings) -> procrastinate.App:
     """A procrastinate App connected as the app role, with the configured retry policy."""
-    configure_worker_runtime(database, stalled_seconds=settings.stalled_worker_seconds)
+    configure_worker_runtime(database)
     queue.configure_retry(
         max_attempts=settings.job_max_attempts,
         base_seconds=settings.job_backoff_base_seconds,
@@ -24,16 +26,30 @@ def build_worker_app(database: Database, settings: Settings) -> procrastinate.Ap
     return queue.build_job_app(database.urls.app_libpq)
 
 
-async def run_worker(job_app: procrastinate.App, settings: Settings) -> None:
-    """Recover jobs of dead workers, then process the runs queue until cancelled."""
-    recovered = await requeue_stalled(job_app, settings.stalled_worker_seconds)
-    if recovered:
-        log.info("worker.recovered_stalled_jobs", count=recovered)
+async def recover_stalled_forever(job_app: procrastinate.App, stalled_seconds: float) -> None:
+    """Every `stalled_seconds / 2`, requeue jobs of workers that stopped heartbeating."""
+    while True:
+        recovered = await requeue_stalled(job_app, stalled_seconds)
+        if recovered:
+            log.info("worker.recovered_stalled_jobs", count=recovered)
+        await asyncio.sleep(stalled_seconds / 2)
+
+
+async def run_worker(
+    job_app: procrastinate.App, settings: Settings, *, install_signal_handlers: bool = False
+) -> None:
+    """Process the runs queue until cancelled, recovering stalled jobs alongside."""
     heartbeat = max(0.5, settings.stalled_worker_seconds / 6)
-    await job_app.run_worker_async(
-        queues=[queue.QUEUE],
-        concurrency=settings.worker_concurrency,
-        update_heartbeat_interval=heartbeat,
-        stalled_worker_timeout=settings.stalled_worker_seconds,
-        install_signal_handlers=False,
+    recovery = asyncio.create_task(
+        recover_stalled_forever(job_app, settings.stalled_worker_seconds)
     )
+    try:
+        await job_app.run_worker_async(
+            queues=[queue.QUEUE],
+            concurrency=settings.worker_concurrency,
+            update_heartbeat_interval=heartbeat,
+            stalled_worker_timeout=settings.stalled_worker_seconds,
+            install_signal_handlers=install_signal_handlers,
+        )
+    finally:
+        recovery.cancel()

@@ -7,6 +7,7 @@ rule 6): a rolled-back change leaves no job, a committed change never loses its 
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -16,7 +17,6 @@ from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from sqlalchemy.ext.asyncio import AsyncSession
 
 RUN_TASK = "kernel.execute_run"
-RECOVER_TASK = "kernel.recover_stalled_jobs"
 QUEUE = "runs"
 
 
@@ -57,18 +57,22 @@ def configure_retry(*, max_attempts: int, base_seconds: float, cap_seconds: floa
     retry_policy.cap_seconds = cap_seconds
 
 
-def build_job_app(conninfo: str | None = None) -> procrastinate.App:
-    """A procrastinate App carrying our tasks. `conninfo` is needed only by workers;
-    deferring always uses the caller's connection. The tasks are defined in
-    `kernel.runs.worker`, which the caller must have imported."""
-    connector = (
-        procrastinate.PsycopgConnector(conninfo=conninfo)
-        if conninfo
-        else procrastinate.PsycopgConnector()
-    )
-    app = procrastinate.App(connector=connector)
+@lru_cache(maxsize=1)
+def _base_app() -> procrastinate.App:
+    """The one App holding our tasks (a blueprint's tasks can join one App only)."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector())
     app.add_tasks_from(blueprint, namespace="m3crm")
     return app
+
+
+def build_job_app(conninfo: str | None = None) -> procrastinate.App:
+    """The procrastinate App carrying our tasks. `conninfo` is needed only by workers;
+    deferring always uses the caller's connection. The tasks are defined in
+    `kernel.runs.worker`, which the caller must have imported."""
+    base = _base_app()
+    if conninfo is None:
+        return base
+    return base.with_connector(procrastinate.PsycopgConnector(conninfo=conninfo))
 
 
 async def defer_run_job(

@@ -39,16 +39,14 @@ log = structlog.get_logger(__name__)
 @dataclass(slots=True)
 class _Runtime:
     database: Database | None = None
-    stalled_seconds: float = 60.0
 
 
 runtime = _Runtime()
 
 
-def configure_worker_runtime(database: Database, *, stalled_seconds: float) -> None:
+def configure_worker_runtime(database: Database) -> None:
     """Give the task functions their database (once per worker process)."""
     runtime.database = database
-    runtime.stalled_seconds = stalled_seconds
 
 
 def _database() -> Database:
@@ -178,12 +176,8 @@ async def execute_run(context: JobContext, run_id: str, tenant_id: str) -> None:
         structlog.contextvars.unbind_contextvars("tenant_id", "user_id", "run_id")
 
 
-async def recover_stalled_jobs(context: JobContext, timestamp: int) -> None:
-    """Requeue jobs whose worker stopped sending heartbeats (crashed or killed)."""
-    await requeue_stalled(context.app, runtime.stalled_seconds)
-
-
 async def requeue_stalled(job_app: procrastinate.App, stalled_seconds: float) -> int:
+    """Requeue jobs whose worker stopped sending heartbeats (crashed or killed)."""
     stalled = list(
         await job_app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds)
     )
@@ -196,8 +190,3 @@ async def requeue_stalled(job_app: procrastinate.App, stalled_seconds: float) ->
 queue.blueprint.task(
     name=queue.RUN_TASK, pass_context=True, queue=queue.QUEUE, retry=queue.retry_policy
 )(execute_run)
-queue.blueprint.periodic(cron="* * * * *", periodic_id="recover")(
-    queue.blueprint.task(name=queue.RECOVER_TASK, pass_context=True, queue=queue.QUEUE)(
-        recover_stalled_jobs
-    )
-)
