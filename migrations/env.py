@@ -12,17 +12,6 @@ from migrations.env_filters import include_object
 load_models()
 target_metadata = Base.metadata
 
-EXCLUDED_PREFIXES = ("procrastinate_",)
-
-
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    """Tables Alembic does not model (procrastinate's own schema)."""
-    if type_ == "table" and name and name.startswith(EXCLUDED_PREFIXES):
-        return False
-    return True
-
 
 def run_migrations_online() -> None:
     url = context.config.get_main_option("sqlalchemy.url")

@@ -66,7 +66,9 @@ async def session(database: Database) -> AsyncIterator[AsyncSession]:
     """A session as the app role inside a transaction rolled back after the test."""
     async with database.engine.connect() as conn:
         outer = await conn.begin()
-        s = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        s = AsyncSession(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
         try:
             yield s
         finally:

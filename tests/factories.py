@@ -35,9 +35,7 @@ async def make_tenant(
     await access.install_role_templates(session, tid)
     if plan_code:
         await plan.subscribe(session, tid, plan_code)
-    admin = await create_user(
-        session, tenant_id=tid, email=f"admin@{slug}.test", full_name="Admin"
-    )
+    admin = await create_user(session, tenant_id=tid, email=f"admin@{slug}.test", full_name="Admin")
     await access.assign_role(session, tid, admin.id, "admin")
     agent = await create_user(
         session, tenant_id=tid, email=f"agent@{slug}.test", full_name="وكيل المبيعات", locale="ar"

@@ -36,7 +36,9 @@ def fresh_database(name: str) -> str:
     """Drop and recreate `name`; return its owner URL."""
     maintenance = server_url()
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return make_url(maintenance).set(database=name).render_as_string(hide_password=False)
 
@@ -67,7 +69,9 @@ def build_test_database(name: str = TEST_DB) -> MigratedDatabase:
     owner = fresh_database(name)
     settings = settings_for(owner)
     urls = resolve_urls(settings)
-    ensure_app_role(urls.owner_libpq, settings.app_db_role, settings.app_db_password.get_secret_value())
+    ensure_app_role(
+        urls.owner_libpq, settings.app_db_role, settings.app_db_password.get_secret_value()
+    )
     migrate.upgrade(urls.owner)
     sync_plan_catalog(urls.owner_libpq)
     return MigratedDatabase(settings=settings, urls=urls)

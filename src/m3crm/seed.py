@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from m3crm.kernel.db.urls import DatabaseUrls
 from m3crm.kernel.ids import TenantId
-from m3crm.kernel.tenancy.models import Tenant
+from m3crm.kernel.tenancy.repository import tenant_by_slug
 from m3crm.kernel.tenancy.service import create_tenant, create_user
 from m3crm.modules.access.service import access
 from m3crm.modules.plans.service import plan
 
 DEMO_SLUG = "demo"
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (published demo login)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +40,7 @@ async def seed_demo(urls: DatabaseUrls) -> bool:
     engine = create_async_engine(urls.owner)
     try:
         async with AsyncSession(engine) as session, session.begin():
-            exists = await session.execute(select(Tenant.id).where(Tenant.slug == DEMO_SLUG))
-            if exists.first() is not None:
+            if await tenant_by_slug(session, DEMO_SLUG) is not None:
                 return False
             tenant = await create_tenant(session, name="Nile Crest Realty", slug=DEMO_SLUG)
             tid = TenantId(tenant.id)

@@ -31,9 +31,7 @@ pytestmark = pytest.mark.usefixtures("world")
 
 
 @pytest.fixture
-async def worker_app(
-    database: Database, settings: Settings
-) -> AsyncIterator[procrastinate.App]:
+async def worker_app(database: Database, settings: Settings) -> AsyncIterator[procrastinate.App]:
     tuned = settings.model_copy(update={"job_max_attempts": 2, "stalled_worker_seconds": 1.0})
     job_app = build_worker_app(database, tuned)
     async with job_app.open_async():
@@ -50,7 +48,10 @@ async def drain(job_app: procrastinate.App) -> None:
 async def new_user(database: Database, tenant_id: UUID, email: str) -> UUID:
     async with database.transaction(tenant_id) as session:
         return await make_user(
-            session, tenant_id=tenant_id, email=email, role="sales_agent"  # type: ignore[arg-type]
+            session,
+            tenant_id=tenant_id,
+            email=email,
+            role="sales_agent",  # type: ignore[arg-type]
         )
 
 
@@ -176,7 +177,7 @@ async def test_killed_worker_loses_no_job_and_rerun_is_idempotent(
     user = await new_user(database, world.a.id, "crash@alpha.test")
     run_id = await dispatch(database, worker_app, world.a.id, user, block_file=str(block))
     owner = test_db.urls.owner.render_as_string(hide_password=False)
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, "-m", "tests.worker_process", owner],
         cwd=PROJECT_ROOT,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},

@@ -24,8 +24,10 @@ def test_upgrade_downgrade_upgrade_and_no_drift() -> None:
     engine = create_engine(urls.owner, poolclass=pool.NullPool)
     with engine.connect() as conn:
         left = conn.execute(
-            text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
-                 " AND tablename <> 'alembic_version'")
+            text(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                " AND tablename <> 'alembic_version'"
+            )
         ).scalar()
         assert left == 0
     migrate.upgrade(urls.owner)

@@ -9,7 +9,9 @@ from tests.conftest import World
 from tests.harness import MigratedDatabase
 
 
-def app_conn(test_db: MigratedDatabase, tenant_id: object) -> psycopg.Connection[tuple[object, ...]]:
+def app_conn(
+    test_db: MigratedDatabase, tenant_id: object
+) -> psycopg.Connection[tuple[object, ...]]:
     conn = psycopg.connect(test_db.urls.app_libpq)
     conn.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant_id),))
     return conn
@@ -25,7 +27,9 @@ def test_other_tenant_rows_are_invisible(test_db: MigratedDatabase, world: World
         assert tenants == [(world.b.id,)]
 
 
-def test_other_tenant_rows_cannot_be_updated_or_deleted(test_db: MigratedDatabase, world: World) -> None:
+def test_other_tenant_rows_cannot_be_updated_or_deleted(
+    test_db: MigratedDatabase, world: World
+) -> None:
     with app_conn(test_db, world.b.id) as conn:
         updated = conn.execute(
             "UPDATE users SET full_name = 'x' WHERE tenant_id = %s", (world.a.id,)
@@ -51,16 +55,19 @@ def test_no_tenant_bound_sees_nothing(test_db: MigratedDatabase, world: World) -
         assert conn.execute("SELECT count(*) FROM tenants").fetchone() == (0,)
 
 
-def test_composite_fk_refuses_cross_tenant_reference(test_db: MigratedDatabase, world: World) -> None:
+def test_composite_fk_refuses_cross_tenant_reference(
+    test_db: MigratedDatabase, world: World
+) -> None:
     """Even with the right tenant bound, a row cannot point at another tenant's row."""
-    with app_conn(test_db, world.b.id) as conn, pytest.raises(psycopg.errors.ForeignKeyViolation):
+    with app_conn(test_db, world.b.id) as conn:
         role = conn.execute("SELECT id FROM roles LIMIT 1").fetchone()
         assert role is not None
-        conn.execute(
-            "INSERT INTO user_roles (tenant_id, id, user_id, role_id)"
-            " VALUES (%s, gen_random_uuid(), %s, %s)",
-            (world.b.id, world.a.admin_id, role[0]),
-        )
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute(
+                "INSERT INTO user_roles (tenant_id, id, user_id, role_id)"
+                " VALUES (%s, gen_random_uuid(), %s, %s)",
+                (world.b.id, world.a.admin_id, role[0]),
+            )
 
 
 def test_audit_log_is_append_only(test_db: MigratedDatabase, world: World) -> None:

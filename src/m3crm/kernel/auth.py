@@ -71,9 +71,7 @@ DbSession = Annotated[AsyncSession, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False, description="Access token (JWT)")
 
 
-async def load_subject(
-    session: AsyncSession, tenant_id: UUID, user_id: UUID
-) -> AuthSubject | None:
+async def load_subject(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> AuthSubject | None:
     """Bind the transaction to `tenant_id` and load an *active* user of an *active*
     tenant with their permissions; `None` when any of that does not hold."""
     await bind_tenant(session, tenant_id, user_id)

@@ -16,7 +16,8 @@ class RequestContext:
     user_agent: str | None = None
 
 
-_current: ContextVar[RequestContext] = ContextVar("m3crm_request", default=RequestContext())
+_EMPTY = RequestContext()
+_current: ContextVar[RequestContext] = ContextVar("m3crm_request", default=_EMPTY)
 
 
 def current_request() -> RequestContext:

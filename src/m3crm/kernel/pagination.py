@@ -13,9 +13,11 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from m3crm.kernel.db.base import TenantKeyed
 from m3crm.kernel.errors import ValidationFailed
 
 T = TypeVar("T")
+R = TypeVar("R", bound=TenantKeyed)
 
 MAX_LIMIT = 200
 
@@ -51,10 +53,10 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
 
 async def paginate_by_id(
     session: AsyncSession,
-    stmt: Select[tuple[T]],
+    stmt: Select[R],
     id_column: InstrumentedAttribute[UUID],
     page: PageRequest,
-) -> Page[T]:
+) -> Page[R]:
     """Newest first by UUIDv7 id (time-ordered), `limit + 1` rows to know if more exist."""
     limit = max(1, min(page.limit, MAX_LIMIT))
     if page.cursor:
@@ -66,5 +68,5 @@ async def paginate_by_id(
     rows = list((await session.execute(stmt.order_by(id_column.desc()).limit(limit + 1))).scalars())
     more = len(rows) > limit
     items = rows[:limit]
-    next_cursor = encode_cursor({"id": str(getattr(items[-1], "id"))}) if more else None
+    next_cursor = encode_cursor({"id": str(items[-1].id)}) if more else None
     return Page(items=items, next_cursor=next_cursor)

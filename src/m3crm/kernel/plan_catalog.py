@@ -17,7 +17,9 @@ class PlanDef:
 
 
 PLANS: Final[Mapping[str, PlanDef]] = {
-    "DevFree": PlanDef("DevFree", "Dev Free", 0, frozenset({"twofa.totp", "plan.view"}), {"users.max": 3}),
+    "DevFree": PlanDef(
+        "DevFree", "Dev Free", 0, frozenset({"twofa.totp", "plan.view"}), {"users.max": 3}
+    ),
     "DevPro": PlanDef(
         "DevPro",
         "Dev Pro",

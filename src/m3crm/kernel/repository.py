@@ -28,8 +28,8 @@ class TenantRepository(Generic[M]):
         self.session = session
         self.tenant_id = tenant_id
 
-    def base_statement(self) -> Select[tuple[M]]:
-        stmt: Select[tuple[M]] = select(self.model).where(  # type: ignore[assignment]
+    def base_statement(self) -> Select[M]:
+        stmt: Select[M] = select(self.model).where(  # type: ignore[assignment]
             self.model.tenant_id == self.tenant_id
         )
         return stmt

@@ -23,7 +23,13 @@ async def dispatch(
     subject = await load_subject(session, tenant.id, tenant.admin_id)
     assert subject is not None
     return await run_service.dispatch(
-        session, subject, app.state.job_app, TEST_RUN, {}, permission="ops.runs.read", **kwargs  # type: ignore[arg-type]
+        session,
+        subject,
+        app.state.job_app,
+        TEST_RUN,
+        {},
+        permission="ops.runs.read",
+        **kwargs,  # type: ignore[arg-type]
     )
 
 

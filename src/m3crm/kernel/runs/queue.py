@@ -7,8 +7,8 @@ rule 6): a rolled-back change leaves no job, a committed change never loses its 
 from __future__ import annotations
 
 import random
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -36,7 +36,8 @@ class RetryPolicy(BaseRetryStrategy):
 
     def delay_seconds(self, attempts: int) -> int:
         ceiling = min(self.cap_seconds, self.base_seconds * (2**attempts))
-        return max(1, round(random.uniform(ceiling / 2, ceiling)))
+        jittered = random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not security)
+        return max(1, round(jittered))
 
     def get_retry_decision(
         self, *, exception: BaseException, job: procrastinate.jobs.Job

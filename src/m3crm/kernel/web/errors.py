@@ -81,9 +81,7 @@ def install_error_handlers(app: FastAPI, render_html: HtmlRenderer) -> None:
 
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
-        return respond(
-            request, exc.status_code, exc.code, exc.message, exc.details, exc.headers
-        )
+        return respond(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -21,9 +21,7 @@ from m3crm.kernel.ids import new_id
 from m3crm.kernel.ratelimit import RateLimiter
 from m3crm.kernel.web.errors import json_error_body
 
-REQUESTS = Counter(
-    "m3crm_http_requests_total", "HTTP requests", ["method", "route", "status"]
-)
+REQUESTS = Counter("m3crm_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
     "m3crm_http_request_seconds",
     "HTTP request latency",

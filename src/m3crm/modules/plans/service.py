@@ -29,9 +29,7 @@ class PlanService:
         plan = await plan_id_by_code(session, plan_code)
         if plan is None:
             raise ValueError(f"unknown plan {plan_code!r}")
-        session.add(
-            TenantPlan(tenant_id=tenant_id, plan_id=plan.id, started_at=datetime.now(UTC))
-        )
+        session.add(TenantPlan(tenant_id=tenant_id, plan_id=plan.id, started_at=datetime.now(UTC)))
         await session.flush()
 
 

@@ -1,0 +1,4 @@
+# Placeholder until the asset build lands.
+.PHONY: assets locales
+assets:
+locales:
