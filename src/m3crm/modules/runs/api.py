@@ -17,7 +17,7 @@ from m3crm.kernel.errors import (
     ValidationFailed,
     error_responses,
 )
-from m3crm.kernel.pagination import MAX_LIMIT, PageRequest
+from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, PageRequest
 from m3crm.kernel.runs.models import RunStatus
 from m3crm.kernel.runs.service import run as run_service
 from m3crm.modules.runs.auth import RunsManage, RunsRead
@@ -42,7 +42,7 @@ async def list_runs(
     status: RunStatus | None = None,
     type: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
 ) -> RunPage:
     page = await run_service.list(
         session, subject, PageRequest(limit=limit, cursor=cursor), status=status, type=type

@@ -1,0 +1,82 @@
+"""Isolation matrix (ARCHITECTURE §8): every route × two tenants.
+
+Walks the app's route table. For each `/v1` route with path parameters, tenant B's
+admin calls it with tenant A's ids and must get 404 (never 2xx), and A's row must be
+unchanged. A new route whose parameter has no id maker below fails this test, so new
+routes are covered (or consciously listed) automatically.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel.auth import load_subject
+from m3crm.kernel.runs.models import RunStatus
+from m3crm.kernel.runs.service import run as run_service
+from tests.conftest import World
+from tests.run_handlers import TEST_RUN
+
+IdMaker = Callable[[AsyncSession, FastAPI, World], Awaitable[tuple[UUID, str]]]
+
+
+async def make_run(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:
+    subject = await load_subject(session, world.a.id, world.a.admin_id)
+    assert subject is not None
+    run = await run_service.dispatch(
+        session, subject, app.state.job_app, TEST_RUN, {}, permission="ops.runs.read"
+    )
+    run.status = RunStatus.FAILED  # the state in which every run route would act
+    await session.flush()
+    return run.id, "operation_runs"
+
+
+ID_MAKERS: dict[str, IdMaker] = {"run_id": make_run}
+
+
+def tenant_routes(app: FastAPI) -> list[tuple[str, str, list[str]]]:
+    """Every `/v1` operation with path parameters, read from the OpenAPI document (the
+    route table as the API publishes it; `/v1` routes are never hidden from it)."""
+    found = []
+    for path, operations in app.openapi()["paths"].items():
+        params = re.findall(r"{(\w+)}", path)
+        if path.startswith("/v1/") and params:
+            found += [(method.upper(), path, params) for method in sorted(operations)]
+    return found
+
+
+async def snapshot(session: AsyncSession, table: str, tenant: UUID, row_id: UUID) -> Any:
+    await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant)})
+    row = await session.execute(
+        text(f"SELECT to_jsonb(t) FROM {table} t WHERE tenant_id = :t AND id = :i"),  # noqa: S608
+        {"t": tenant, "i": row_id},
+    )
+    return row.scalar_one()
+
+
+async def test_every_route_hides_other_tenant_rows(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
+) -> None:
+    routes = tenant_routes(app)
+    assert routes, "no tenant routes found"
+    for method, path, params in routes:
+        missing = [p for p in params if p not in ID_MAKERS]
+        assert not missing, f"{method} {path}: add an id maker for {missing}"
+        ids: dict[str, str] = {}
+        rows: list[tuple[str, UUID]] = []
+        for param in params:
+            row_id, table = await ID_MAKERS[param](session, app, world)
+            ids[param] = str(row_id)
+            rows.append((table, row_id))
+        before = [await snapshot(session, t, world.a.id, i) for t, i in rows]
+        response = await client.request(method, path.format(**ids), headers=world.headers(world.b))
+        assert response.status_code == 404, f"{method} {path} → {response.status_code}"
+        after = [await snapshot(session, t, world.a.id, i) for t, i in rows]
+        assert before == after, f"{method} {path} changed tenant A's data"
