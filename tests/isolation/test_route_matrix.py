@@ -1,4 +1,4 @@
-"""Isolation matrix (ARCHITECTURE §8): every route × two tenants.
+"""Isolation matrix (ARCHITECTURE §8): every route, two tenants.
 
 Walks the app's route table. For each `/v1` route with path parameters, tenant B's
 admin calls it with tenant A's ids and must get 404 (never 2xx), and A's row must be
@@ -55,7 +55,7 @@ def tenant_routes(app: FastAPI) -> list[tuple[str, str, list[str]]]:
 async def snapshot(session: AsyncSession, table: str, tenant: UUID, row_id: UUID) -> Any:
     await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant)})
     row = await session.execute(
-        text(f"SELECT to_jsonb(t) FROM {table} t WHERE tenant_id = :t AND id = :i"),  # noqa: S608
+        text(f"SELECT to_jsonb(t) FROM {table} t WHERE tenant_id = :t AND id = :i"),
         {"t": tenant, "i": row_id},
     )
     return row.scalar_one()
