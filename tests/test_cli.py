@@ -1,0 +1,27 @@
+"""The `m3crm` command: migrate and seed are idempotent on an external database."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from m3crm.cli import cli
+from m3crm.settings import get_settings
+from tests.harness import fresh_database
+
+
+def test_migrate_then_seed_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", fresh_database("m3crm_cli"))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        migrated = runner.invoke(cli, ["migrate"])
+        assert migrated.exit_code == 0, migrated.output
+        assert "database at head" in migrated.output
+        first = runner.invoke(cli, ["seed"])
+        assert first.exit_code == 0, first.output
+        assert "demo agency created" in first.output
+        second = runner.invoke(cli, ["seed"])
+        assert "demo agency already present" in second.output
+    finally:
+        get_settings.cache_clear()
