@@ -83,3 +83,26 @@ def test_log_lines_are_json_with_context(capsys: pytest.CaptureFixture[str]) -> 
     assert lines[0]["event"] == "hello" and lines[0]["request_id"] == "r-9"
     assert lines[0]["tenant_id"] == "t-1" and lines[0]["user_id"] == "u-1"
     assert lines[1]["event"] == "from stdlib" and lines[1]["request_id"] == "r-9"
+
+
+async def test_redis_backed_limits_are_shared(settings: Settings) -> None:
+    """With `REDIS_URL`, two limiters (two processes) count against one window."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from uuid import uuid4
+
+    from m3crm.kernel.errors import RateLimited
+
+    shared = settings.model_copy(
+        update={"redis_url": "redis://127.0.0.1:6379/15", "rate_limit_user": "2/minute"}
+    )
+    first, second = RateLimiter(shared), RateLimiter(shared)
+    user = uuid4().hex
+    await first.hit_subject("t", user)
+    await second.hit_subject("t", user)
+    with pytest.raises(RateLimited):
+        await first.hit_subject("t", user)
