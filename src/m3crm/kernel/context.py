@@ -6,7 +6,7 @@ Set by the request middleware and the job runner; read by logging and the audit 
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,3 @@ def current_request() -> RequestContext:
 
 def set_request(ctx: RequestContext) -> None:
     _current.set(ctx)
-
-
-def update_request(**changes: str | None) -> None:
-    _current.set(replace(_current.get(), **changes))
