@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m3crm.kernel.db.session import Database, bind_tenant
 from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import NotAuthenticated, PermissionDenied
+from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.permissions import ensure_known, load_permissions
 from m3crm.kernel.ratelimit import RateLimiter
@@ -105,7 +106,7 @@ async def current_subject(
     claims = verify_access_token(settings, token)
     subject = await load_subject(session, claims.tenant_id, claims.user_id)
     if subject is None:
-        raise NotAuthenticated("This account cannot sign in.")
+        raise NotAuthenticated(N_("This account cannot sign in."))
     limiter: RateLimiter = request.app.state.limiter
     await limiter.hit_subject(str(subject.tenant_id), str(subject.user_id))
     structlog.contextvars.bind_contextvars(

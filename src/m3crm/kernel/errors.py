@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from m3crm.kernel.i18n import N_
+
 
 class DomainError(Exception):
     """Base of every error a user may see. `message` is English; pages translate it."""
 
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "BAD_REQUEST"
-    default_message: ClassVar[str] = "The request could not be processed."
+    default_message: ClassVar[str] = N_("The request could not be processed.")
 
     def __init__(
         self,
@@ -33,13 +35,13 @@ class DomainError(Exception):
 class NotAuthenticated(DomainError):
     status_code = 401
     code = "AUTH_INVALID_CREDENTIALS"
-    default_message = "Authentication is required."
+    default_message = N_("Authentication is required.")
 
 
 class PermissionDenied(DomainError):
     status_code = 403
     code = "PERMISSION_DENIED"
-    default_message = "You do not have permission to do this."
+    default_message = N_("You do not have permission to do this.")
 
 
 class NotFound(DomainError):
@@ -47,13 +49,13 @@ class NotFound(DomainError):
 
     status_code = 404
     code = "NOT_FOUND"
-    default_message = "Not found."
+    default_message = N_("Not found.")
 
 
 class ValidationFailed(DomainError):
     status_code = 422
     code = "VALIDATION_ERROR"
-    default_message = "Some fields are invalid."
+    default_message = N_("Some fields are invalid.")
 
     def __init__(self, field_errors: dict[str, str], message: str | None = None) -> None:
         super().__init__(message, details={"fields": field_errors})
@@ -62,7 +64,7 @@ class ValidationFailed(DomainError):
 class PlanRequired(DomainError):
     status_code = 402
     code = "PLAN_REQUIRED"
-    default_message = "Your plan does not include this feature."
+    default_message = N_("Your plan does not include this feature.")
 
     def __init__(self, feature: str) -> None:
         super().__init__(details={"feature": feature})
@@ -71,7 +73,7 @@ class PlanRequired(DomainError):
 class LimitReached(DomainError):
     status_code = 422
     code = "LIMIT_REACHED"
-    default_message = "Your plan's limit has been reached."
+    default_message = N_("Your plan's limit has been reached.")
 
     def __init__(self, key: str, limit: int) -> None:
         super().__init__(details={"key": key, "limit": limit})
@@ -80,7 +82,7 @@ class LimitReached(DomainError):
 class RateLimited(DomainError):
     status_code = 429
     code = "RATE_LIMIT"
-    default_message = "Too many requests; try again later."
+    default_message = N_("Too many requests; try again later.")
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
@@ -91,7 +93,7 @@ class RateLimited(DomainError):
 class InvalidTransition(DomainError):
     status_code = 409
     code = "INVALID_TRANSITION"
-    default_message = "This action is not allowed in the current state."
+    default_message = N_("This action is not allowed in the current state.")
 
     def __init__(self, entity: str, current: str, target: str) -> None:
         super().__init__(
@@ -103,19 +105,19 @@ class InvalidTransition(DomainError):
 class Conflict(DomainError):
     status_code = 409
     code = "CONFLICT"
-    default_message = "The request conflicts with the current state."
+    default_message = N_("The request conflicts with the current state.")
 
 
 class PayloadTooLarge(DomainError):
     status_code = 413
     code = "PAYLOAD_TOO_LARGE"
-    default_message = "The request body is too large."
+    default_message = N_("The request body is too large.")
 
 
 class Unavailable(DomainError):
     status_code = 503
     code = "UNAVAILABLE"
-    default_message = "The service is not ready."
+    default_message = N_("The service is not ready.")
 
 
 ERROR_RESPONSE_SCHEMA: dict[str, Any] = {

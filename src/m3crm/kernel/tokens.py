@@ -9,6 +9,7 @@ from uuid import UUID
 import jwt
 
 from m3crm.kernel.errors import NotAuthenticated
+from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import new_id
 from m3crm.settings import Settings
 
@@ -68,4 +69,4 @@ def verify_access_token(settings: Settings, token: str) -> AccessClaims:
             session_id=UUID(sid) if sid else None,
         )
     except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
-        raise NotAuthenticated("The access token is invalid or expired.") from exc
+        raise NotAuthenticated(N_("The access token is invalid or expired.")) from exc

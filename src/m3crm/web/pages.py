@@ -1,17 +1,49 @@
-"""Provisional pages (being replaced)."""
+"""Public pages of the shell: home, language switch, static files."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
+from pathlib import Path
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from m3crm.kernel.i18n import SUPPORTED_LOCALES
+from m3crm.web.templating import LOCALE_COOKIE, render
+
+router = APIRouter(include_in_schema=False)
+STATIC = Path(__file__).resolve().parent / "static"
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def home() -> str:
-    return "<!doctype html><html lang='en' dir='ltr'><body><h1>M3CoreCRM</h1></body></html>"
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> HTMLResponse:
+    return render(request, "home.html")
+
+
+@router.get("/lang/{code}")
+async def switch_language(
+    code: str, next: Annotated[str, Query(max_length=500)] = "/"
+) -> RedirectResponse:
+    """Remember the language in a cookie and go back (only to a local path)."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if code in SUPPORTED_LOCALES:
+        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+class _CachedStatic(StaticFiles):
+    """Hashed files under `dist/` never change: cache them for a year."""
+
+    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+        response = await super().get_response(path, scope)
+        if path.startswith("dist/") and response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
 
 
 def mount_static(app: FastAPI) -> None:
-    return None
+    STATIC.mkdir(exist_ok=True)
+    app.mount("/static", _CachedStatic(directory=str(STATIC)), name="static")

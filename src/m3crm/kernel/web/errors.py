@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from m3crm.kernel.errors import DomainError
+from m3crm.kernel.i18n import N_
 
 log = structlog.get_logger("m3crm.errors")
 
@@ -101,7 +102,7 @@ def install_error_handlers(app: FastAPI, render_html: HtmlRenderer) -> None:
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled_error", path=request.url.path)
-        return respond(request, 500, "INTERNAL_ERROR", "Something went wrong on our side.", {})
+        return respond(request, 500, "INTERNAL_ERROR", N_("Something went wrong on our side."), {})
 
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)

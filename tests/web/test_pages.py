@@ -1,0 +1,90 @@
+"""Pages: lang/dir, language switch, translated error pages, the Monitoring screen."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel.auth import ACCESS_COOKIE
+from m3crm.kernel.tokens import mint_access_token
+from tests.conftest import World
+from tests.modules.runs.test_api import dispatch
+
+
+async def test_home_in_english_and_arabic(client: httpx.AsyncClient) -> None:
+    en = await client.get("/?lang=en")
+    assert en.status_code == 200
+    assert '<html lang="en" dir="ltr">' in en.text
+    assert "The CRM for real-estate developers and brokerages" in en.text
+    ar = await client.get("/?lang=ar")
+    assert '<html lang="ar" dir="rtl">' in ar.text
+    assert "نظام إدارة العملاء للمطوّرين العقاريين" in ar.text
+
+
+async def test_assets_are_hashed_and_cached(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/")).text
+    css = page.split('rel="stylesheet" href="')[1].split('"')[0]
+    assert css.startswith("/static/dist/app.") and css.endswith(".css")
+    r = await client.get(css)
+    assert r.status_code == 200
+    assert "immutable" in r.headers["cache-control"]
+
+
+async def test_language_switch_sets_cookie_and_stays_local(client: httpx.AsyncClient) -> None:
+    r = await client.get("/lang/ar?next=/monitoring/runs")
+    assert r.status_code == 303 and r.headers["location"] == "/monitoring/runs"
+    assert "m3crm_locale=ar" in r.headers["set-cookie"]
+    evil = await client.get("/lang/ar?next=//evil.example")
+    assert evil.headers["location"] == "/"
+
+
+async def test_error_pages_are_translated_html(client: httpx.AsyncClient) -> None:
+    r = await client.get("/nowhere?lang=ar", headers={"Accept": "text/html"})
+    assert r.status_code == 404
+    assert 'dir="rtl"' in r.text and "الصفحة غير موجودة" in r.text
+    partial = await client.get("/nowhere", headers={"Accept": "text/html", "HX-Request": "true"})
+    assert partial.text.lstrip().startswith('<div role="alert"')
+
+
+def cookie(world: World, user: str = "admin") -> dict[str, str]:
+    user_id = getattr(world.a, f"{user}_id")
+    token = mint_access_token(world.settings, tenant_id=world.a.id, user_id=user_id)
+    return {"Cookie": f"{ACCESS_COOKIE}={token}", "Accept": "text/html"}
+
+
+async def test_monitoring_lists_runs_and_requeues_failed(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
+) -> None:
+    from m3crm.kernel.runs.models import RunStatus
+
+    run = await dispatch(session, app, world.a)
+    run.status = RunStatus.FAILED
+    run.reason = "simulated"
+    await session.flush()
+    page = await client.get("/monitoring/runs", headers=cookie(world))
+    assert page.status_code == 200
+    assert f'id="run-{run.id}"' in page.text and "Run again" in page.text
+    row = await client.post(
+        f"/monitoring/runs/{run.id}/requeue", headers={**cookie(world), "HX-Request": "true"}
+    )
+    assert row.status_code == 200
+    assert 'data-status="queued"' in row.text
+
+
+async def test_monitoring_in_the_users_language(client: httpx.AsyncClient, world: World) -> None:
+    page = await client.get("/monitoring/runs", headers=cookie(world, "agent"))
+    assert page.status_code == 200
+    assert 'dir="rtl"' in page.text and "الأعمال في الخلفية" in page.text
+
+
+async def test_monitoring_negative_paths(client: httpx.AsyncClient, world: World) -> None:
+    anonymous = await client.get("/monitoring/runs", headers={"Accept": "text/html"})
+    assert anonymous.status_code == 401 and "Please sign in" in anonymous.text
+    member = await client.get("/monitoring/runs", headers=cookie(world, "member"))
+    assert member.status_code == 403
+    agent_requeue = await client.post(
+        "/monitoring/runs/01900000-0000-7000-8000-000000000000/requeue",
+        headers=cookie(world, "agent"),
+    )
+    assert agent_requeue.status_code == 403
