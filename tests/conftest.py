@@ -104,3 +104,9 @@ async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.Asy
 
 def error_code(response: httpx.Response) -> Any:
     return response.json()["error"]["code"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps its own event loop running for
+    the rest of the session, which the async tests must not share."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
