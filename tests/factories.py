@@ -18,7 +18,8 @@ from m3crm.settings import Settings
 
 @dataclass(frozen=True, slots=True)
 class SeededTenant:
-    """A tenant with an admin, a sales agent and a member holding no role."""
+    """A tenant with an admin, an Arabic-speaking sales manager (`agent`: may watch runs,
+    not requeue them) and a member holding no role."""
 
     id: TenantId
     slug: str
@@ -40,7 +41,7 @@ async def make_tenant(
     agent = await create_user(
         session, tenant_id=tid, email=f"agent@{slug}.test", full_name="وكيل المبيعات", locale="ar"
     )
-    await access.assign_role(session, tid, agent.id, "sales_agent")
+    await access.assign_role(session, tid, agent.id, "sales_manager")
     member = await make_user(session, tenant_id=tid, email=f"member@{slug}.test")
     return SeededTenant(tid, slug, admin.id, agent.id, member)
 

@@ -51,7 +51,7 @@ async def new_user(database: Database, tenant_id: UUID, email: str) -> UUID:
             session,
             tenant_id=tenant_id,
             email=email,
-            role="sales_agent",  # type: ignore[arg-type]
+            role="sales_manager",  # type: ignore[arg-type]
         )
 
 
