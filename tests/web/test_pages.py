@@ -88,3 +88,33 @@ async def test_monitoring_negative_paths(client: httpx.AsyncClient, world: World
         headers=cookie(world, "agent"),
     )
     assert agent_requeue.status_code == 403
+
+
+async def test_monitoring_requeue_of_other_tenant_run_is_404(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
+) -> None:
+    from m3crm.kernel.runs.models import RunStatus
+
+    run = await dispatch(session, app, world.a)
+    run.status = RunStatus.FAILED
+    await session.flush()
+    token = mint_access_token(world.settings, tenant_id=world.b.id, user_id=world.b.admin_id)
+    r = await client.post(
+        f"/monitoring/runs/{run.id}/requeue",
+        headers={"Cookie": f"{ACCESS_COOKIE}={token}", "Accept": "text/html"},
+    )
+    assert r.status_code == 404
+    from m3crm.kernel.db.session import bind_tenant
+
+    await bind_tenant(session, world.a.id, None)  # the request left tenant B bound
+    await session.refresh(run)
+    assert run.status == RunStatus.FAILED
+
+
+async def test_monitoring_requeue_of_queued_run_is_409_page(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
+) -> None:
+    run = await dispatch(session, app, world.a)
+    r = await client.post(f"/monitoring/runs/{run.id}/requeue", headers=cookie(world))
+    assert r.status_code == 409
+    assert "This cannot be done right now" in r.text
