@@ -35,8 +35,9 @@ async def test_language_switch_sets_cookie_and_stays_local(client: httpx.AsyncCl
     r = await client.get("/lang/ar?next=/monitoring/runs")
     assert r.status_code == 303 and r.headers["location"] == "/monitoring/runs"
     assert "m3crm_locale=ar" in r.headers["set-cookie"]
-    evil = await client.get("/lang/ar?next=//evil.example")
-    assert evil.headers["location"] == "/"
+    for evil in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        r = await client.get("/lang/ar", params={"next": evil})
+        assert r.headers["location"] == "/", evil
 
 
 async def test_error_pages_are_translated_html(client: httpx.AsyncClient) -> None:
@@ -85,9 +86,24 @@ async def test_monitoring_negative_paths(client: httpx.AsyncClient, world: World
     assert member.status_code == 403
     agent_requeue = await client.post(
         "/monitoring/runs/01900000-0000-7000-8000-000000000000/requeue",
-        headers=cookie(world, "agent"),
+        headers={**cookie(world, "agent"), "HX-Request": "true"},
     )
     assert agent_requeue.status_code == 403
+
+
+async def test_cookie_writes_without_htmx_header_are_refused(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
+) -> None:
+    """CSRF: a cross-site form post carries the cookie but cannot add `HX-Request`."""
+    from m3crm.kernel.runs.models import RunStatus
+
+    run = await dispatch(session, app, world.a)
+    run.status = RunStatus.FAILED
+    await session.flush()
+    r = await client.post(f"/monitoring/runs/{run.id}/requeue", headers=cookie(world))
+    assert r.status_code == 403
+    await session.refresh(run)
+    assert run.status == RunStatus.FAILED
 
 
 async def test_monitoring_requeue_of_other_tenant_run_is_404(
@@ -101,7 +117,7 @@ async def test_monitoring_requeue_of_other_tenant_run_is_404(
     token = mint_access_token(world.settings, tenant_id=world.b.id, user_id=world.b.admin_id)
     r = await client.post(
         f"/monitoring/runs/{run.id}/requeue",
-        headers={"Cookie": f"{ACCESS_COOKIE}={token}", "Accept": "text/html"},
+        headers={"Cookie": f"{ACCESS_COOKIE}={token}", "Accept": "text/html", "HX-Request": "true"},
     )
     assert r.status_code == 404
     from m3crm.kernel.db.session import bind_tenant
@@ -115,6 +131,8 @@ async def test_monitoring_requeue_of_queued_run_is_409_page(
     client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
 ) -> None:
     run = await dispatch(session, app, world.a)
-    r = await client.post(f"/monitoring/runs/{run.id}/requeue", headers=cookie(world))
+    r = await client.post(
+        f"/monitoring/runs/{run.id}/requeue", headers={**cookie(world), "HX-Request": "true"}
+    )
     assert r.status_code == 409
     assert "This cannot be done right now" in r.text

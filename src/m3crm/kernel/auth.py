@@ -30,6 +30,15 @@ from m3crm.kernel.tokens import verify_access_token
 from m3crm.settings import Settings
 
 ACCESS_COOKIE = "m3crm_access"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _require_same_origin_marker(request: Request) -> None:
+    """CSRF guard for cookie-authenticated writes: the request must carry `HX-Request`,
+    a header a cross-site form cannot send (it would need a CORS preflight we never
+    grant). Every page action posts through htmx, which sends it."""
+    if request.headers.get("hx-request") != "true":
+        raise PermissionDenied(N_("This action must come from the application's pages."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +112,8 @@ async def current_subject(
     token = credentials.credentials if credentials else request.cookies.get(ACCESS_COOKIE)
     if not token:
         raise NotAuthenticated()
+    if credentials is None and request.method not in SAFE_METHODS:
+        _require_same_origin_marker(request)
     claims = verify_access_token(settings, token)
     subject = await load_subject(session, claims.tenant_id, claims.user_id)
     if subject is None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -19,6 +20,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request) -> HTMLResponse:
+    """The public welcome page: what M3CoreCRM is, in the visitor's language."""
     return render(request, "home.html")
 
 
@@ -27,7 +29,8 @@ async def switch_language(
     code: str, next: Annotated[str, Query(max_length=500)] = "/"
 ) -> RedirectResponse:
     """Remember the language in a cookie and go back (only to a local path)."""
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    local = next.startswith("/") and not next.startswith(("//", "/\\")) and "\\" not in next
+    target = next if local else "/"
     response = RedirectResponse(target, status_code=303)
     if code in SUPPORTED_LOCALES:
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 86400, samesite="lax")
@@ -37,7 +40,7 @@ async def switch_language(
 class _CachedStatic(StaticFiles):
     """Hashed files under `dist/` never change: cache them for a year."""
 
-    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         if path.startswith("dist/") and response.status_code == 200:
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
@@ -45,5 +48,7 @@ class _CachedStatic(StaticFiles):
 
 
 def mount_static(app: FastAPI) -> None:
+    """Serve `web/static` at `/static`; files under `dist/` carry content hashes in their
+    names, so they are cached as immutable (a new build gets new names)."""
     STATIC.mkdir(exist_ok=True)
     app.mount("/static", _CachedStatic(directory=str(STATIC)), name="static")
