@@ -1,15 +1,21 @@
 """The permission registry: every code the spec names, in one place.
 
 Routes may only `require()` a code listed here (checked at import), so a typo fails at
-start-up, not in production. Groups follow the spec sections that define them.
+start-up, not in production. Codes are the spec's exact strings, grouped by area (the spec
+capability); each group names the spec sections that define its codes. Codes that are not
+in the spec sit in the last group, "project additions".
+
 `ROLE_TEMPLATES` are the roles seeded into every tenant (DECISIONS §1.2, §12.2); tenants
-edit their copies, the templates stay as shipped.
+edit their copies, the templates stay as shipped. Record-level rules ("owner can edit",
+team scopes) are enforced by visibility scopes, not by these codes: a template grants
+`contact.update`, the scope decides *which* contacts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 
@@ -25,42 +31,84 @@ def _group(area: str, *entries: tuple[str, str]) -> list[PermissionDef]:
 
 
 _ALL: list[PermissionDef] = [
-    # Spec §1.5 — tenant, auth, RBAC & sessions
+    # --- auth — Section 1 §5 (Permissions Matrix: Sessions, Security, Phone)
     *_group(
-        "users",
-        ("user.invite", "Invite users to the organisation."),
-        ("user.read", "See the organisation's users."),
-        ("user.update", "Edit users."),
-        ("user.delete", "Remove users."),
-        ("role.read", "See roles and their permissions."),
-        ("role.assign", "Give roles to users and take them away."),
-        ("plan.view", "See the plan, its features, limits and usage."),
-        ("session.read.self", "See one's own sessions."),
+        "auth",
+        ("session.read.self", "See one's own signed-in sessions."),
         ("session.revoke.self", "Sign out one's own sessions."),
         ("session.revoke.tenant", "Sign out any session in the organisation."),
-        ("twofa.manage.self", "Set up one's own two-factor sign-in."),
-        ("twofa.manage.tenant", "Manage two-factor sign-in for the organisation."),
-        ("phone.verify.start", "Start verifying a mobile number."),
-        ("phone.verify.confirm", "Confirm a mobile number with its code."),
+        ("twofa.manage.self", "Set up or turn off one's own two-factor sign-in."),
+        ("twofa.manage.tenant", "Manage two-factor sign-in policy for the organisation."),
+        ("phone.verify.start", "Start verifying one's mobile number."),
+        ("phone.verify.confirm", "Confirm one's mobile number with the code sent."),
     ),
-    # Spec §2.8 and §15 — notifications
+    # --- users — Section 1 §5 (User Admin); Section 12 §6 (Permissions (Admin Ops))
+    *_group(
+        "users",
+        # Section 1 §5
+        ("user.invite", "Invite people to the organisation."),
+        ("user.read", "See the organisation's users."),
+        ("user.update", "Edit users' profiles."),
+        ("user.delete", "Remove users."),
+        # Section 12 §6
+        ("user.manage", "Create, edit and remove users."),
+        ("user.suspend", "Suspend users."),
+        ("user.deactivate", "Deactivate users."),
+        ("user.reinstate", "Reinstate suspended or deactivated users."),
+        ("user.forceLogout", "Sign a user out everywhere."),
+    ),
+    # --- access — Section 1 §5 (RBAC); Section 3A §5 (Permission Codes); Section 12 §6
+    *_group(
+        "access",
+        # Section 1 §5
+        ("role.read", "See roles and their permissions."),
+        ("role.assign", "Give roles to users and take them away."),
+        # Section 12 §6
+        ("roles.manage", "Create, edit and delete roles."),
+        # Section 3A §5 (also Section 12 §6)
+        ("roles.hierarchy.manage", "Arrange the role hierarchy."),
+        ("groups.manage", "Create, edit and delete groups."),
+        ("groups.members.manage", "Add people to groups and remove them."),
+    ),
+    # --- entitlements — Section 1 §5 (Plan/Entitlements); Section 3A §5; Section 12 §6
+    *_group(
+        "entitlements",
+        ("plan.view", "See the plan, its features, limits and usage."),  # Section 1 §5
+        ("entitlements.view", "See effective entitlements."),  # Section 12 §6
+        # Section 3A §5 (also Section 12 §6)
+        ("entitlements.overrides.manage", "Override entitlements per tenant, group or user."),
+        ("seats.view", "See seat usage."),  # Section 12 §6
+    ),
+    # --- approvals — Section 3A §5 (Permission Codes)
+    *_group(
+        "approvals",
+        ("approvals.policies.manage", "Define approval policies and their steps."),
+        ("approvals.requests.read", "See approval requests."),
+        ("approvals.decide", "Approve or reject approval requests."),
+    ),
+    # --- notifications — Section 1 §5 (Notifications Admin); Section 2 §8 (RBAC &
+    # Entitlements); Section 14 §12 (Permissions); Section 16 §6 (Permissions)
     *_group(
         "notifications",
-        ("notify.templates.manage", "Edit message templates."),
-        ("notify.templates.approve", "Approve message templates."),
+        # Section 1 §5 (also Sections 2 §8, 14 §12, 16 §6)
+        ("notify.templates.manage", "Create and edit message templates."),
         ("notify.send.test", "Send test messages."),
-        ("notify.outbox.read", "See the outbox of sent messages."),
+        # Section 2 §8
+        ("notify.outbox.read", "See the outbox of messages sent by the organisation."),
         ("notify.inbox.read.self", "Read one's own in-app inbox."),
-        ("notify.inbox.read.tenant", "Read every inbox of the organisation."),
+        ("notify.inbox.read.tenant", "Read any user's in-app inbox."),
         ("notify.preferences.update.self", "Change one's own notification preferences."),
+        # Section 14 §12
         ("notify.preferences.update.user", "Change other users' notification preferences."),
-        ("notify.policies.manage", "Manage notification policies."),
-        ("notify.suppression.read", "See the suppression list."),
-        ("notify.suppression.manage", "Edit the suppression list."),
-        ("notify.digests.manage", "Manage digests."),
-        ("notify.routing.preview", "Preview how a notification would be routed."),
+        ("notify.policies.manage", "Manage the organisation's notification policies."),
+        ("notify.templates.approve", "Approve message templates for use."),
+        ("notify.suppression.read", "See the suppression lists."),
+        ("notify.suppression.manage", "Add to and remove from the suppression lists."),
+        ("notify.digests.manage", "Manage digest subscriptions."),
+        # Section 16 §6
+        ("notify.routing.preview", "Preview which channels a notification would use."),
     ),
-    # Spec §3.5 — contacts & companies
+    # --- contacts — Section 3 §5 (Permissions & Visibility)
     *_group(
         "contacts",
         ("contact.read", "See contacts."),
@@ -68,37 +116,14 @@ _ALL: list[PermissionDef] = [
         ("contact.update", "Edit contacts."),
         ("contact.delete", "Delete contacts."),
         ("contact.merge", "Merge duplicate contacts."),
-        ("contact.consent.manage", "Record and change consent."),
+        ("contact.consent.manage", "Record and change contacts' channel consent."),
         ("company.read", "See companies."),
         ("company.create", "Create companies."),
         ("company.update", "Edit companies."),
         ("company.delete", "Delete companies."),
         ("customfields.manage", "Define custom fields."),
     ),
-    # Spec §3A.5 — groups, role trees & approvals
-    *_group(
-        "access",
-        ("groups.manage", "Create and edit groups."),
-        ("groups.members.manage", "Change group membership."),
-        ("roles.hierarchy.manage", "Arrange the role hierarchy."),
-        ("roles.manage", "Create and edit roles."),
-        ("entitlements.view", "See effective entitlements."),
-        ("entitlements.overrides.manage", "Override entitlements per group or user."),
-        ("seats.view", "See seat usage."),
-        ("approvals.policies.manage", "Define approval policies."),
-        ("approvals.requests.read", "See approval requests."),
-        ("approvals.decide", "Approve or reject requests."),
-    ),
-    # Spec §17.6 — user administration
-    *_group(
-        "users",
-        ("user.manage", "Administer users."),
-        ("user.suspend", "Suspend users."),
-        ("user.deactivate", "Deactivate users."),
-        ("user.reinstate", "Reinstate suspended or deactivated users."),
-        ("user.forceLogout", "Sign a user out everywhere."),
-    ),
-    # Spec §4.5 — activities & tasks
+    # --- activities — Section 4 §5 (Permissions & Visibility)
     *_group(
         "activities",
         ("activity.read", "See activities."),
@@ -111,10 +136,10 @@ _ALL: list[PermissionDef] = [
         ("task.delete", "Delete tasks."),
         ("task.complete", "Complete tasks."),
     ),
-    # Spec §5.5 — deals & pipelines
+    # --- deals — Section 5 §5 (Permissions & Visibility)
     *_group(
         "deals",
-        ("pipeline.manage", "Create and edit pipelines and stages."),
+        ("pipeline.manage", "Create and edit pipelines and their stages."),
         ("deal.read", "See deals."),
         ("deal.create", "Create deals."),
         ("deal.update", "Edit deals."),
@@ -123,44 +148,44 @@ _ALL: list[PermissionDef] = [
         ("deal.mark.win", "Mark deals won."),
         ("deal.mark.loss", "Mark deals lost."),
     ),
-    # Spec §7.5 — leads
+    # --- leads — Section 6 §5 (Permissions & Visibility)
     *_group(
         "leads",
         ("lead.read", "See leads."),
         ("lead.create", "Create leads."),
         ("lead.update", "Edit leads."),
         ("lead.delete", "Delete leads."),
-        ("lead.convert", "Convert leads to contacts and deals."),
-        ("lead.import", "Import leads."),
+        ("lead.convert", "Convert leads into contacts, companies and deals."),
+        ("lead.import", "Import leads from files."),
     ),
-    # Spec §12.5 — property inventory
+    # --- inventory — Section 7 §5 (Permissions & Visibility)
     *_group(
         "inventory",
         ("project.manage", "Create and edit projects."),
         ("building.manage", "Create and edit buildings."),
         ("unit.read", "See units."),
-        ("unit.update", "Edit units."),
+        ("unit.update", "Create and edit units."),
         ("unit.delete", "Delete units."),
         ("unit.price.update", "Change unit prices."),
         ("unit.status.update", "Change unit status."),
         ("unit.component.manage", "Manage unit components."),
-        ("code.manage", "Manage inventory codes."),
+        ("code.manage", "Manage unit and component type codes."),
     ),
-    # Spec §13.5 — map overlay & unit mapping
+    # --- maps — Section 8 §5 (Permissions & RBAC)
     *_group(
         "maps",
-        ("overlay.read", "See plans and maps."),
-        ("overlay.manage", "Upload and edit overlays."),
-        ("overlay.publish", "Publish overlays."),
+        ("overlay.read", "See map overlays and their shapes."),
+        ("overlay.manage", "Upload, align and edit map overlays."),
+        ("overlay.publish", "Publish map overlays as public views."),
         ("layer.manage", "Manage overlay layers."),
         ("shape.manage", "Draw and edit shapes."),
-        ("shape.link", "Link shapes to units."),
-        ("shape.validate", "Validate shapes."),
+        ("shape.link", "Link shapes to units and components."),
+        ("shape.validate", "Run shape validation."),
     ),
-    # Spec §11.5 — campaigns
+    # --- campaigns — Section 9 §5 (Permissions)
     *_group(
         "campaigns",
-        ("campaign.view", "See campaigns."),
+        ("campaign.view", "See campaigns and their performance."),
         ("campaign.manage", "Create and edit campaigns."),
         ("campaign.send", "Send campaigns."),
         ("campaign.email", "Use the e-mail channel in campaigns."),
@@ -168,44 +193,82 @@ _ALL: list[PermissionDef] = [
         ("campaign.whatsapp", "Use the WhatsApp channel in campaigns."),
         ("campaign.inapp", "Use the in-app channel in campaigns."),
     ),
-    # Spec §16.6 — telemarketing
+    # --- telemarketing — Section 10 §6 (Permissions & RBAC)
     *_group(
         "telemarketing",
         ("telemarketing.manage_campaigns", "Manage call campaigns."),
         ("telemarketing.manage_lists", "Manage call lists."),
-        ("telemarketing.make_calls", "Make calls."),
+        ("telemarketing.make_calls", "Make and log calls."),
         ("telemarketing.listen_recordings", "Listen to call recordings."),
     ),
-    # Spec §18.13 — billing; §14 — reports
+    # --- reports — Appendix D §7 (Global Filters & Drill-downs: "governed by
+    # `reports.export` permission")
+    *_group(
+        "reports",
+        ("reports.export", "Export reports and dashboard data."),
+    ),
+    # --- billing — Section 13 §13 (Permissions)
     *_group(
         "billing",
-        ("billing.view", "See the subscription."),
+        ("billing.view", "See the subscription and its usage."),
         ("billing.view_invoices", "See invoices."),
-        ("billing.manage_promos", "Manage promotion codes."),
-        ("billing.preview", "Preview plan changes."),
+        ("billing.manage_promos", "Apply and remove promotion codes."),
+        ("billing.preview", "Preview the quote for the next period."),
     ),
-    *_group("reports", ("reports.export", "Export reports.")),
-    # Project additions (no spec code exists; see docs/decisions.md)
+    # --- project additions (not in the spec; see docs/decisions.md)
+    # The spec has no codes for the OperationRuns Monitoring screen (ARCHITECTURE §2.8),
+    # and none for the audit-log viewer that Section 18 §7/§8 asks for ("admin-only",
+    # "exportable"); these fill the gaps.
     *_group(
         "operations",
         ("ops.runs.read", "See the organisation's background work (Monitoring)."),
-        ("ops.runs.manage", "Requeue failed background work."),
-        ("audit.read", "See the audit trail."),
+        ("ops.runs.manage", "Requeue or cancel the organisation's background work."),
+    ),
+    *_group(
+        "audit",
+        ("audit.read", "See and search the audit trail."),
         ("audit.export", "Export the audit trail."),
     ),
 ]
 
-PERMISSIONS: Final[Mapping[str, PermissionDef]] = {p.code: p for p in _ALL}
+
+def _index(defs: Iterable[PermissionDef]) -> Mapping[str, PermissionDef]:
+    index: dict[str, PermissionDef] = {}
+    for permission in defs:
+        if permission.code in index:
+            raise ValueError(f"permission code {permission.code!r} is registered twice")
+        index[permission.code] = permission
+    return MappingProxyType(index)
 
 
-def _codes(*prefixes: str) -> frozenset[str]:
-    return frozenset(c for c in PERMISSIONS if c.startswith(prefixes))
+PERMISSIONS: Final[Mapping[str, PermissionDef]] = _index(_ALL)
 
-
-_READS = frozenset(
-    c for c in PERMISSIONS if c.endswith((".read", ".view", ".read.self")) or c == "plan.view"
+# The codes of the "project additions" group above: every other code is the spec's.
+PROJECT_ADDITIONS: Final[frozenset[str]] = frozenset(
+    p.code for p in PERMISSIONS.values() if p.area in {"operations", "audit"}
 )
-_SELF = frozenset(
+
+# Spec spellings that name an existing code rather than a new one. Appendix D §1 shows
+# `"permissions": ["deals.view"]` in a widget example; the deals section (Section 5 §5)
+# names that right `deal.read`. Not registered: routes require the canonical code.
+PERMISSION_ALIASES: Final[Mapping[str, str]] = MappingProxyType({"deals.view": "deal.read"})
+
+
+def is_known_permission(code: str) -> bool:
+    return code in PERMISSIONS
+
+
+def _area(*areas: str) -> frozenset[str]:
+    return frozenset(p.code for p in PERMISSIONS.values() if p.area in areas)
+
+
+def _prefixed(*prefixes: str) -> frozenset[str]:
+    return frozenset(code for code in PERMISSIONS if code.startswith(prefixes))
+
+
+# Acting on one's own account only; every seeded role has them (DECISIONS §1.3 can enforce
+# 2FA for all users, so even a read-only user must be able to set it up).
+_SELF_SERVICE = frozenset(
     {
         "session.read.self",
         "session.revoke.self",
@@ -216,68 +279,99 @@ _SELF = frozenset(
         "notify.preferences.update.self",
     }
 )
-_STAFF = _SELF | {
-    "contact.read",
+# Reading the CRM's business records ("all staff can view unless restricted by team
+# scopes": Section 3 §5, Section 7 §5).
+_BUSINESS_READS = frozenset(
+    {
+        "contact.read",
+        "company.read",
+        "lead.read",
+        "deal.read",
+        "activity.read",
+        "task.read",
+        "unit.read",
+        "overlay.read",
+        "campaign.view",
+    }
+)
+# Logging one's own work (Section 4 §5: "Owners can always read/update their own").
+_TEAMWORK = frozenset(
+    {"activity.create", "activity.update", "task.create", "task.update", "task.complete"}
+)
+# Creating and editing one's own records (the owner scope limits which ones).
+_OWN_RECORDS = _TEAMWORK | {
     "contact.create",
     "contact.update",
-    "company.read",
     "company.create",
     "company.update",
-    "lead.read",
     "lead.create",
     "lead.update",
-    "deal.read",
     "deal.create",
     "deal.update",
-    "unit.read",
-    "overlay.read",
-    "campaign.view",
-    *_codes("activity.", "task."),
+}
+_APPROVER = frozenset({"approvals.requests.read", "approvals.decide"})
+
+# Codes the spec keeps from tenant admins. It has none: `twofa.manage.tenant` is
+# "super/admin only" (Section 1 §5) and the only billing right withheld from tenant admins
+# ("Provider admin restricted to system role", Section 13 §13) has no tenant code at all.
+RESERVED_FOR_SUPER_ADMIN: Final[frozenset[str]] = frozenset()
+
+_STAFF = _SELF_SERVICE | _BUSINESS_READS | _OWN_RECORDS
+_SALES_AGENT = _STAFF | {
+    "deal.stage.move",
+    "deal.mark.win",
+    "deal.mark.loss",
+    "lead.convert",
+    "contact.consent.manage",
+    "telemarketing.make_calls",
 }
 
-ROLE_TEMPLATES: Final[Mapping[str, frozenset[str]]] = {
-    "super_admin": frozenset(PERMISSIONS),
-    "admin": frozenset(PERMISSIONS) - {"billing.manage_promos"},
-    "staff": frozenset(_STAFF),
-    "sales_agent": frozenset(
-        _STAFF | {"deal.stage.move", "lead.convert", "telemarketing.make_calls"}
-    ),
-    "sales_manager": frozenset(
-        _STAFF
-        | _codes("deal.", "lead.", "contact.", "company.")
+ROLE_TEMPLATES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {
+        "super_admin": frozenset(PERMISSIONS),
+        "admin": frozenset(PERMISSIONS) - RESERVED_FOR_SUPER_ADMIN,
+        "staff": _STAFF,
+        "sales_agent": _SALES_AGENT,
+        # Everything on sales records except defining custom fields (an admin setting).
+        "sales_manager": (
+            _SALES_AGENT
+            | _area("contacts", "leads", "deals", "activities", "telemarketing")
+            | _APPROVER
+            | {"user.read", "reports.export", "ops.runs.read"}
+        )
+        - {"customfields.manage"},
+        "finance_manager": _SELF_SERVICE
+        | _BUSINESS_READS
+        | _TEAMWORK
+        | _area("billing")
+        | _APPROVER
+        | {"plan.view", "entitlements.view", "seats.view", "reports.export"},
+        "inventory_manager": _SELF_SERVICE
+        | _BUSINESS_READS
+        | _TEAMWORK
+        | _area("inventory", "maps")
+        | _APPROVER
+        | {"reports.export", "ops.runs.read"},
+        "marketing_manager": _SELF_SERVICE
+        | _BUSINESS_READS
+        | _TEAMWORK
+        | _area("campaigns")
+        | _prefixed("notify.suppression.")
+        | _APPROVER
         | {
-            "pipeline.manage",
-            "approvals.requests.read",
-            "approvals.decide",
-            "reports.export",
-            "user.read",
-            "ops.runs.read",
+            "notify.templates.manage",
+            "notify.send.test",
+            "contact.consent.manage",
+            "lead.create",
+            "lead.update",
+            "lead.import",
             "telemarketing.manage_campaigns",
             "telemarketing.manage_lists",
-            "telemarketing.make_calls",
-            "telemarketing.listen_recordings",
-        }
-    ),
-    "finance_manager": frozenset(
-        _SELF
-        | _codes("billing.")
-        | {"plan.view", "seats.view", "entitlements.view", "reports.export", "deal.read"}
-        | {"approvals.requests.read", "approvals.decide", "unit.read"}
-    ),
-    "inventory_manager": frozenset(
-        _SELF
-        | _codes("unit.", "overlay.", "shape.")
-        | {"project.manage", "building.manage", "code.manage", "layer.manage", "ops.runs.read"}
-        | {"approvals.requests.read", "approvals.decide"}
-    ),
-    "marketing_manager": frozenset(
-        _SELF
-        | _codes("campaign.", "notify.templates.", "notify.suppression.")
-        | {"contact.read", "lead.read", "lead.import", "reports.export", "ops.runs.read"}
-    ),
-    "viewer": frozenset(_READS - {"notify.inbox.read.tenant"}),
-}
-
-
-def is_known_permission(code: str) -> bool:
-    return code in PERMISSIONS
+            "reports.export",
+            "ops.runs.read",
+        },
+        # Counts zero seats (DECISIONS §12.2): reads business records, edits nothing but
+        # its own account.
+        "viewer": _SELF_SERVICE | _BUSINESS_READS,
+    }
+)
