@@ -20,11 +20,29 @@ def test_home_ltr_then_rtl_through_the_switcher(
     page.goto(f"{live_server}/?lang=en")
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
     expect(page.get_by_role("heading", level=1)).to_contain_text("real-estate developers")
-    page.get_by_test_id("language-switcher").get_by_role("link", name="العربية").click()
+    page.screenshot(path=str(artifacts / "home-en.png"), full_page=True)
+
+    page.goto(f"{live_server}/?lang=ar")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.get_by_role("heading", level=1)).to_contain_text("العقاريين")
+
+    page.goto(f"{live_server}/")
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    switcher = page.get_by_test_id("language-switcher")
+    switcher.get_by_role("link", name="العربية").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("العقاريين")
+    assert page.url == f"{live_server}/"
+    # Mirrored layout: the brand sits at the inline start (right), the switcher at the end.
+    brand = page.get_by_role("banner").get_by_role("link").first.bounding_box()
+    switch_box = switcher.bounding_box()
+    assert brand is not None and switch_box is not None
+    assert brand["x"] > switch_box["x"]
     page.screenshot(path=str(artifacts / "home-ar.png"), full_page=True)
-    page.get_by_test_id("language-switcher").get_by_role("link", name="English").click()
+
+    page.reload()  # the cookie keeps the choice
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    switcher.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
 
 
@@ -43,3 +61,18 @@ def test_monitoring_screen_in_arabic(
 def test_anonymous_sees_a_readable_error_page(live_server: str, page: Page) -> None:
     page.goto(f"{live_server}/monitoring/runs?lang=ar")
     expect(page.get_by_role("alert")).to_contain_text("يرجى تسجيل الدخول")
+
+
+def test_htmx_errors_land_in_the_alert_region(
+    live_server: str, page: Page, artifacts: Path
+) -> None:
+    """htmx swaps a 4xx partial into #page-alerts, translated, and leaves the page intact."""
+    page.goto(f"{live_server}/?lang=ar")
+    page.wait_for_function("() => window.htmx !== undefined && window.Alpine !== undefined")
+    page.evaluate("htmx.ajax('GET', '/nowhere', {target: '#main', swap: 'innerHTML'})")
+    alert = page.locator("#page-alerts").get_by_role("alert")
+    expect(alert).to_contain_text("الصفحة غير موجودة")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("العقاريين")
+    page.screenshot(path=str(artifacts / "htmx-error-ar.png"))
+    alert.get_by_role("button", name="إغلاق").click()
+    expect(alert).to_have_count(0)

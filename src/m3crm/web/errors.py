@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
@@ -21,13 +23,28 @@ TITLES = {
 }
 
 
+ALERTS_TARGET = "#page-alerts"
+
+
 def render_error_page(
     request: Request, status_code: int, code: str, message: str, request_id: str | None
 ) -> HTMLResponse:
-    template = "errors/_error.html" if request.headers.get("hx-request") else "errors/error.html"
-    return render(
+    """The error as a whole page in the visitor's language or, when htmx asked
+    (`HX-Request`), as the `_error.html` partial retargeted into the layout's `#page-alerts`
+    (so a failed row action never replaces the row with an alert).
+
+    `message` must be an English msgid marked with `N_` (it is translated here) and must
+    never carry exception text: no stack trace or internal detail reaches a page. The
+    request id is shown so support can find the matching log line. Starlette's default
+    detail (the bare English reason phrase, e.g. "Not Found") adds nothing to the translated
+    title and is not shown.
+    """
+    if message == _reason_phrase(status_code):
+        message = ""
+    partial = request.headers.get("hx-request") == "true"
+    response = render(
         request,
-        template,
+        "errors/_error.html" if partial else "errors/error.html",
         {
             "status_code": status_code,
             "code": code,
@@ -38,3 +55,14 @@ def render_error_page(
         },
         status_code=status_code,
     )
+    if partial:
+        response.headers["HX-Retarget"] = ALERTS_TARGET
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _reason_phrase(status_code: int) -> str | None:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return None

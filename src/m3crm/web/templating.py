@@ -2,19 +2,28 @@
 
 Templates are found in `web/templates` and in every module's `templates/` folder
 (`modules/<domain>/templates/<domain>/...`), so a module's pages live with its code.
+
+Translations are passed in each render's context, never installed on the shared
+environment: concurrent requests in different languages cannot see each other's catalog.
+Templates therefore translate with `{{ _("...") }}` (or `{% trans %}`); a macro imported
+from another file needs `{% import ... with context %}` to see `_`.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from babel.dates import format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from m3crm.kernel import i18n
 from m3crm.kernel.i18n import (
+    LOCALE_COOKIE,
     SUPPORTED_LOCALES,
     get_translations,
     locale_name,
@@ -23,7 +32,8 @@ from m3crm.kernel.i18n import (
 )
 from m3crm.web.assets import asset_url
 
-LOCALE_COOKIE = "m3crm_locale"
+__all__ = ["LOCALE_COOKIE", "environment", "render", "request_locale"]
+
 _ROOT = Path(__file__).resolve().parents[1]
 
 environment = Environment(
@@ -43,33 +53,83 @@ environment.globals["locales"] = [(code, locale_name(code)) for code in SUPPORTE
 
 
 def request_locale(request: Request) -> str:
-    """`request.state.locale` (set from the signed-in user) wins; else negotiate."""
-    chosen: str | None = getattr(request.state, "locale", None)
-    if chosen in SUPPORTED_LOCALES:
-        return str(chosen)
+    """The locale of this request; always one of `SUPPORTED_LOCALES`.
+
+    `request.state.locale` (set by a route from the signed-in user's preference) wins when it
+    is supported; otherwise `?lang=`, the `m3crm_locale` cookie, then Accept-Language. An
+    htmx request without its own `?lang=` inherits the one of the page that sent it
+    (`HX-Current-URL`), so a partial never comes back in another language than its page.
+    """
+    chosen: object = getattr(request.state, "locale", None)
+    if isinstance(chosen, str) and chosen in SUPPORTED_LOCALES:
+        return chosen
+    query = request.query_params.get("lang")
+    if query is None and request.headers.get("hx-request") == "true":
+        page = urlsplit(request.headers.get("hx-current-url", "")).query
+        query = next(iter(parse_qs(page).get("lang", [])), None)
     return negotiate_locale(
-        request.query_params.get("lang"),
-        request.cookies.get(LOCALE_COOKIE),
-        request.headers.get("accept-language"),
+        query, request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language")
     )
+
+
+def language_switch_url(request: Request, code: str) -> str:
+    """`/lang/<code>?next=<this page>`: the switch sets the cookie and comes back here.
+
+    `lang` is dropped from the page's query so the cookie, not a stale `?lang=`, decides.
+    """
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    here = request.url.path + (f"?{urlencode(query)}" if query else "")
+    return f"/lang/{code}?{urlencode({'next': here})}"
+
+
+def _locale_helpers(locale: str) -> dict[str, Any]:
+    """Formatting functions bound to `locale`, for templates."""
+
+    def fmt_datetime(value: datetime | None, format: str = "short") -> str:
+        return i18n.format_datetime(value, locale, format=format)
+
+    def fmt_date(value: date | None, format: str = "medium") -> str:
+        return i18n.format_date(value, locale, format=format)
+
+    def fmt_time(value: time | datetime | None, format: str = "short") -> str:
+        return i18n.format_time(value, locale, format=format)
+
+    def fmt_decimal(value: int | Decimal | None) -> str:
+        return i18n.format_decimal(value, locale)
+
+    def fmt_currency(value: Decimal | None, currency: str) -> str:
+        return i18n.format_currency(value, currency, locale)
+
+    return {
+        "format_datetime": fmt_datetime,
+        "format_date": fmt_date,
+        "format_time": fmt_time,
+        "format_decimal": fmt_decimal,
+        "format_currency": fmt_currency,
+    }
 
 
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
+    """Render `template` in the request's language and direction.
+
+    Every template sees `request`, `locale`, `dir`, `_`/`gettext`/`ngettext`, `asset_url`,
+    `language_url(code)` and the `format_*` helpers; `context` may override none of
+    `locale`, `dir` or `_` (they are applied last).
+    """
     locale = request_locale(request)
     translations = get_translations(locale)
     values: dict[str, Any] = {
+        **_locale_helpers(locale),
+        **(context or {}),
         "request": request,
         "locale": locale,
         "dir": text_direction(locale),
         "_": translations.gettext,
         "gettext": translations.gettext,
         "ngettext": translations.ngettext,
-        "format_datetime": lambda value: (
-            format_datetime(value, "short", locale=locale) if value else ""
-        ),
-        **(context or {}),
+        "language_url": lambda code: language_switch_url(request, code),
     }
     html = environment.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code)

@@ -44,9 +44,12 @@ def json_error_body(
 
 
 def _wants_json(request: Request) -> bool:
+    """`/v1` and operations endpoints always get JSON; htmx requests and browsers get pages."""
     path = request.url.path
     if path.startswith("/v1") or path in {"/healthz", "/readyz", "/metrics", "/openapi.json"}:
         return True
+    if request.headers.get("hx-request") == "true":
+        return False
     return "text/html" not in request.headers.get("accept", "")
 
 
