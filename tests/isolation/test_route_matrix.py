@@ -18,23 +18,15 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.kernel.auth import load_subject
-from m3crm.kernel.runs.models import RunStatus
-from m3crm.kernel.runs.service import run as run_service
 from tests.conftest import World
-from tests.run_handlers import TEST_RUN
+from tests.modules.runs.test_api import failed_run
 
 IdMaker = Callable[[AsyncSession, FastAPI, World], Awaitable[tuple[UUID, str]]]
 
 
 async def make_run(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:
-    subject = await load_subject(session, world.a.id, world.a.admin_id)
-    assert subject is not None
-    run = await run_service.dispatch(
-        session, subject, app.state.job_app, TEST_RUN, {}, permission="ops.runs.read"
-    )
-    run.status = RunStatus.FAILED  # the state in which every run route would act
-    await session.flush()
+    """A failed run: the state in which every run route would act."""
+    run = await failed_run(session, app, world.a)
     return run.id, "operation_runs"
 
 

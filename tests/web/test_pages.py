@@ -7,9 +7,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.auth import ACCESS_COOKIE
+from m3crm.kernel.runs.models import RunStatus
 from m3crm.kernel.tokens import mint_access_token
 from tests.conftest import World
-from tests.modules.runs.test_api import dispatch
+from tests.modules.runs.test_api import dispatch, failed_run
 
 
 async def test_home_in_english_and_arabic(client: httpx.AsyncClient) -> None:
@@ -57,12 +58,7 @@ def cookie(world: World, user: str = "admin") -> dict[str, str]:
 async def test_monitoring_lists_runs_and_requeues_failed(
     client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
 ) -> None:
-    from m3crm.kernel.runs.models import RunStatus
-
-    run = await dispatch(session, app, world.a)
-    run.status = RunStatus.FAILED
-    run.reason = "simulated"
-    await session.flush()
+    run = await failed_run(session, app, world.a)
     page = await client.get("/monitoring/runs", headers=cookie(world))
     assert page.status_code == 200
     assert f'id="run-{run.id}"' in page.text and "Run again" in page.text
@@ -95,11 +91,7 @@ async def test_cookie_writes_without_htmx_header_are_refused(
     client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
 ) -> None:
     """CSRF: a cross-site form post carries the cookie but cannot add `HX-Request`."""
-    from m3crm.kernel.runs.models import RunStatus
-
-    run = await dispatch(session, app, world.a)
-    run.status = RunStatus.FAILED
-    await session.flush()
+    run = await failed_run(session, app, world.a)
     r = await client.post(f"/monitoring/runs/{run.id}/requeue", headers=cookie(world))
     assert r.status_code == 403
     await session.refresh(run)
@@ -109,11 +101,7 @@ async def test_cookie_writes_without_htmx_header_are_refused(
 async def test_monitoring_requeue_of_other_tenant_run_is_404(
     client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
 ) -> None:
-    from m3crm.kernel.runs.models import RunStatus
-
-    run = await dispatch(session, app, world.a)
-    run.status = RunStatus.FAILED
-    await session.flush()
+    run = await failed_run(session, app, world.a)
     token = mint_access_token(world.settings, tenant_id=world.b.id, user_id=world.b.admin_id)
     r = await client.post(
         f"/monitoring/runs/{run.id}/requeue",

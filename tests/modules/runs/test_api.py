@@ -33,6 +33,17 @@ async def dispatch(
     )
 
 
+async def failed_run(
+    session: AsyncSession, app: FastAPI, tenant: SeededTenant, reason: str = "boom"
+) -> OperationRun:
+    """A dispatched run put straight into `failed` (a dead letter), in the test's transaction."""
+    run = await dispatch(session, app, tenant)
+    run.status = RunStatus.FAILED
+    run.reason = reason
+    await session.flush()
+    return run
+
+
 async def test_dispatch_creates_run_and_job_in_same_transaction(
     session: AsyncSession, app: FastAPI, world: World
 ) -> None:
@@ -131,10 +142,7 @@ async def test_requeue_of_queued_run_is_409(
 async def test_requeue_failed_run_needs_manage_and_requeues(
     client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
 ) -> None:
-    run = await dispatch(session, app, world.a)
-    run.status = RunStatus.FAILED
-    run.reason = "boom"
-    await session.flush()
+    run = await failed_run(session, app, world.a)
     r = await client.post(f"/v1/runs/{run.id}/requeue", headers=world.headers(world.a, "agent"))
     assert r.status_code == 403
     old_job = run.job_id
