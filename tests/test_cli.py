@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from m3crm.cli import cli
+from m3crm.kernel.tokens import verify_access_token
 from m3crm.settings import get_settings
 from tests.harness import fresh_database
 
@@ -23,5 +24,11 @@ def test_migrate_then_seed_twice(monkeypatch: pytest.MonkeyPatch) -> None:
         assert "demo agency created" in first.output
         second = runner.invoke(cli, ["seed"])
         assert "demo agency already present" in second.output
+        token = runner.invoke(cli, ["dev-token", "agent.layla@demo.m3crm.test"])
+        assert token.exit_code == 0, token.output
+        claims = verify_access_token(get_settings(), token.output.strip())
+        unknown = runner.invoke(cli, ["dev-token", "nobody@demo.m3crm.test"])
+        assert unknown.exit_code != 0
+        assert claims.user_id is not None
     finally:
         get_settings.cache_clear()

@@ -26,6 +26,8 @@ def _banner(settings: Settings, created: bool) -> None:
         f"  API docs: {url}/docs",
         "  Demo agency 'Nile Crest Realty'" + (" (created now)" if created else "") + ":",
         *(f"    {u.email:<32} {u.role:<12} password: {DEMO_PASSWORD}" for u in DEMO_USERS),
+        "  Sign-in pages arrive with the identity capability; until then",
+        "  `.venv/bin/m3crm dev-token <email>` prints an access token for /docs or pages.",
         "",
     ]
     print("\n".join(lines), flush=True)
@@ -98,6 +100,43 @@ def worker() -> None:
         await database.dispose()
 
     asyncio.run(main())
+
+
+@cli.command("dev-token")
+def dev_token(
+    email: str = typer.Argument("admin@demo.m3crm.test"),
+    tenant: str = typer.Option("demo", help="tenant slug"),
+) -> None:
+    """Print an access token for a user (development only; sign-in pages come later).
+
+    Use it in `/docs` → Authorize, or as the `m3crm_access` cookie for the pages.
+    """
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from m3crm.kernel.db.session import bind_tenant
+    from m3crm.kernel.tenancy.repository import tenant_by_slug, user_by_email
+    from m3crm.kernel.tokens import mint_access_token
+
+    settings = get_settings()
+    if settings.environment == "production":
+        raise typer.BadParameter("dev-token is refused in production")
+
+    async def find() -> str:
+        engine = create_async_engine(bootstrap.database_urls(settings).owner)
+        try:
+            async with AsyncSession(engine) as session, session.begin():
+                found = await tenant_by_slug(session, tenant)
+                if found is None:
+                    raise typer.BadParameter(f"no tenant {tenant!r}")
+                await bind_tenant(session, found.id, None)
+                user = await user_by_email(session, found.id, email)
+                if user is None:
+                    raise typer.BadParameter(f"no user {email!r} in {tenant!r}")
+                return mint_access_token(settings, tenant_id=found.id, user_id=user.id)
+        finally:
+            await engine.dispose()
+
+    typer.echo(asyncio.run(find()))
 
 
 @cli.command("db-shell")
