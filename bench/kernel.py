@@ -130,6 +130,8 @@ async def main() -> None:
     db = Database(test_db.urls, pool_size=2)
     tenant, user, run = await seed(db, test_db.urls.owner.render_as_string(hide_password=False))
     await db.dispose()
+    with psycopg.connect(test_db.urls.owner_libpq, autocommit=True) as conn:
+        conn.execute("ANALYZE")  # planner statistics, as autovacuum keeps them in production
     token = mint_access_token(test_db.settings, tenant_id=tenant, user_id=user)
 
     port = free_port()

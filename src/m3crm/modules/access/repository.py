@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.ids import TenantId
@@ -23,15 +24,17 @@ class RoleRepository(TenantRepository[Role]):
 async def permission_codes_of(
     session: AsyncSession, tenant_id: TenantId, user_id: UUID
 ) -> frozenset[str]:
-    """Union of the codes of every role the user holds, in one query."""
+    """Union of the codes of every role the user holds: one query returning one row
+    (an aggregated array), since this runs on every authenticated request."""
     stmt = (
-        select(RolePermission.permission_code)
+        select(func.array_agg(RolePermission.permission_code))
+        .select_from(UserRole)
         .join(
-            UserRole,
-            (UserRole.tenant_id == RolePermission.tenant_id)
-            & (UserRole.role_id == RolePermission.role_id),
+            RolePermission,
+            (RolePermission.tenant_id == UserRole.tenant_id)
+            & (RolePermission.role_id == UserRole.role_id),
         )
         .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
-        .distinct()
     )
-    return frozenset((await session.execute(stmt)).scalars())
+    codes: Sequence[str] | None = (await session.execute(stmt)).scalar_one()
+    return frozenset(codes or ())
