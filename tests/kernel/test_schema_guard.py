@@ -23,11 +23,14 @@ def tables(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
     return [str(r[0]) for r in rows if not str(r[0]).startswith(QUEUE_PREFIX)]
 
 
+def tenant_tables(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
+    """Tables that must obey the canon: every table not in the allowlist."""
+    return [t for t in tables(conn) if t not in ALLOWLIST]
+
+
 def test_every_table_is_tenant_owned_or_allowlisted(test_db: MigratedDatabase) -> None:
     with owner_conn(test_db.urls) as conn:
-        for table in tables(conn):
-            if table in ALLOWLIST:
-                continue
+        for table in tenant_tables(conn):
             column = conn.execute(
                 "SELECT is_nullable FROM information_schema.columns"
                 " WHERE table_name = %s AND column_name = 'tenant_id'",
@@ -39,9 +42,7 @@ def test_every_table_is_tenant_owned_or_allowlisted(test_db: MigratedDatabase) -
 
 def test_tenant_tables_lead_primary_key_with_tenant_id(test_db: MigratedDatabase) -> None:
     with owner_conn(test_db.urls) as conn:
-        for table in tables(conn):
-            if table in ALLOWLIST:
-                continue
+        for table in tenant_tables(conn):
             pk = conn.execute(
                 "SELECT a.attname FROM pg_index i"
                 " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
@@ -53,9 +54,7 @@ def test_tenant_tables_lead_primary_key_with_tenant_id(test_db: MigratedDatabase
 
 def test_tenant_tables_force_rls_with_policy(test_db: MigratedDatabase) -> None:
     with owner_conn(test_db.urls) as conn:
-        for table in [*tables(conn), "tenants"]:
-            if table in ALLOWLIST and table != "tenants":
-                continue
+        for table in [*tenant_tables(conn), "tenants"]:
             rls = conn.execute(
                 "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s",
                 (table,),
@@ -79,10 +78,10 @@ def test_references_between_tenant_tables_are_composite(test_db: MigratedDatabas
             FROM pg_constraint c WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
             """
         ).fetchall()
-        tenant_tables = {t for t in tables(conn) if t not in ALLOWLIST}
+        owned = set(tenant_tables(conn))
         checked = 0
         for source, target, columns in rows:
-            if source in tenant_tables and target in tenant_tables:
+            if source in owned and target in owned:
                 checked += 1
                 assert "tenant_id" in columns, f"{source} → {target} must be composite"
         assert checked >= 5

@@ -1,10 +1,10 @@
-"""Running migrations and the platform data that follows them, as the owner role."""
+"""Running the Alembic chain as the owner role."""
 
 from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, pool, text
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from m3crm.settings import PROJECT_ROOT
@@ -27,16 +27,4 @@ def downgrade(owner_url: URL, revision: str = "base") -> None:
 
 
 def head_revision(owner_url: URL) -> str | None:
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory.from_config(alembic_config(owner_url)).get_current_head()
-
-
-def current_revision(url: URL) -> str | None:
-    """The database's revision (readable by the app role: `alembic_version` is granted)."""
-    engine = create_engine(url.set(drivername="postgresql+psycopg"), poolclass=pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    finally:
-        engine.dispose()

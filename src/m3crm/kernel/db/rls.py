@@ -42,17 +42,6 @@ def enable_tenant_rls(table: str, *, append_only: bool = False) -> list[str]:
     return statements
 
 
-def disable_tenant_rls(table: str) -> list[str]:
-    """Inverse of `enable_tenant_rls` (for downgrades that keep the table)."""
-    return [
-        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
-        f"REVOKE ALL ON {table} FROM {APP_GROUP_ROLE}",
-        f"DROP POLICY IF EXISTS tenant_isolation ON {table}",
-        f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
-        f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
-    ]
-
-
 def enable_dictionary_rls(table: str) -> list[str]:
     """RLS for coded dictionaries mixing global (`tenant_id IS NULL`) and tenant rows:
     tenant traffic reads global rows and its own, and writes only its own."""
