@@ -96,10 +96,8 @@ class InvalidTransition(DomainError):
     default_message = N_("This action is not allowed in the current state.")
 
     def __init__(self, entity: str, current: str, target: str) -> None:
-        super().__init__(
-            f"Cannot move {entity} from {current} to {target}.",
-            details={"entity": entity, "from": current, "to": target},
-        )
+        """The message stays the translatable default; the specifics go in `details`."""
+        super().__init__(details={"entity": entity, "from": current, "to": target})
 
 
 class Conflict(DomainError):

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.auth import load_subject
+from m3crm.kernel.i18n import gettext
 from m3crm.kernel.runs.models import OperationRun, RunStatus
 from m3crm.kernel.runs.service import run as run_service
 from m3crm.kernel.tenancy.models import User
@@ -137,6 +138,9 @@ async def test_requeue_of_queued_run_is_409(
     r = await client.post(f"/v1/runs/{run.id}/requeue", headers=world.headers(world.a))
     assert r.status_code == 409
     assert error_code(r) == "INVALID_TRANSITION"
+    error = r.json()["error"]
+    assert error["details"] == {"entity": "operation_run", "from": "queued", "to": "queued"}
+    assert gettext("ar", error["message"]) == "هذا الإجراء غير مسموح به في الحالة الحالية."
 
 
 async def test_requeue_failed_run_needs_manage_and_requeues(
