@@ -31,3 +31,12 @@ async def record_side_effect(ctx: RunContext) -> dict[str, Any]:
     if ctx.payload.get("fail"):
         raise RuntimeError("simulated failure")
     return {"ok": True}
+
+
+GATED_RUN = "test.gated"
+
+
+@run_handler(GATED_RUN, permission="ops.runs.read", feature="twofa.sms")
+async def gated(ctx: RunContext) -> dict[str, Any]:
+    """A run only DevPro tenants may execute (DevFree lacks `twofa.sms`)."""
+    return {"gated": True}

@@ -202,3 +202,43 @@ async def test_killed_worker_loses_no_job_and_rerun_is_idempotent(
     assert run.status == RunStatus.SUCCEEDED
     assert run.attempts == 2
     assert await side_effects(database, world.a.id, run_id) == 1
+
+
+async def test_plan_gate_at_dispatch_and_again_at_execution(
+    database: Database, worker_app: procrastinate.App, world: Any, test_db: MigratedDatabase
+) -> None:
+    """402 when the plan lacks the handler's feature; a downgrade after dispatch → denied."""
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from m3crm.kernel.errors import PlanRequired
+    from tests.factories import make_tenant
+    from tests.run_handlers import GATED_RUN
+
+    async with database.transaction(world.b.id) as session:
+        subject = await load_subject(session, world.b.id, world.b.admin_id)
+        assert subject is not None
+        with pytest.raises(PlanRequired):
+            await run_service.dispatch(
+                session, subject, worker_app, GATED_RUN, {}, permission="ops.runs.read"
+            )
+    engine = create_async_engine(test_db.urls.owner)
+    async with AsyncSession(engine) as session, session.begin():
+        tenant = await make_tenant(session, slug="downgraded", plan_code="DevPro")
+    await engine.dispose()
+    async with database.transaction(tenant.id) as session:
+        subject = await load_subject(session, tenant.id, tenant.admin_id)
+        assert subject is not None
+        run = await run_service.dispatch(
+            session, subject, worker_app, GATED_RUN, {}, permission="ops.runs.read"
+        )
+        await session.execute(
+            text(
+                "UPDATE tenant_plans SET plan_id = (SELECT id FROM plans WHERE code = 'DevFree')"
+                " WHERE tenant_id = :t"
+            ),
+            {"t": tenant.id},
+        )
+    await drain(worker_app)
+    denied = await fetch(database, tenant.id, run.id)
+    assert denied.status == RunStatus.DENIED
+    assert denied.reason is not None and "twofa.sms" in denied.reason

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from m3crm.kernel.pagination import Page, PageRequest
 from m3crm.kernel.runs.models import OperationRun, RunStatus
@@ -37,6 +38,9 @@ class RunService:
     ) -> OperationRun:
         """Create the run and its job in the caller's transaction.
 
+        Checks now what the worker re-checks later: the permission (403) and the plan
+        feature the handler declares (402).
+
         Returns the already-active run when `dedupe_key` matches one. If enqueueing fails
         synchronously, the run is kept and marked `failed` at once (with the reason), so
         the person sees it and can requeue it.
@@ -48,6 +52,8 @@ class RunService:
             raise ValueError(f"run {type!r} needs {handler.permission!r}, not {permission!r}")
         if not subject.can(permission):
             raise PermissionDenied(details={"permission": permission})
+        if handler.feature is not None:
+            (await load_entitlements(session, subject.tenant_id)).require_feature(handler.feature)
         repo = OperationRunRepository(session, subject.tenant_id)
         if dedupe_key is not None:
             existing = await repo.find_active_duplicate(type, dedupe_key)
