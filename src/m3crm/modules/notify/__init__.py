@@ -1,0 +1,1 @@
+"""Notifications core (spec Section 2): outbox, templates, providers, inbox, consent."""

@@ -1,0 +1,1 @@
+"""Provider adapters behind the Protocols of `providers.base` (ARCHITECTURE §6)."""
