@@ -18,7 +18,7 @@ from m3crm.kernel.db import migrate
 from m3crm.kernel.db.embedded import start_embedded
 from m3crm.kernel.db.roles import ensure_app_role
 from m3crm.kernel.db.urls import DatabaseUrls, libpq, resolve_urls
-from m3crm.modules.plans.catalog_sync import sync_plan_catalog
+from m3crm.bootstrap import sync_catalogs
 from m3crm.settings import PROJECT_ROOT, Settings
 
 TEST_DB = "m3crm_test"
@@ -73,7 +73,7 @@ def build_test_database(name: str = TEST_DB) -> MigratedDatabase:
         urls.owner_libpq, settings.app_db_role, settings.app_db_password.get_secret_value()
     )
     migrate.upgrade(urls.owner)
-    sync_plan_catalog(urls.owner_libpq)
+    sync_catalogs(urls.owner_libpq)
     return MigratedDatabase(settings=settings, urls=urls)
 
 

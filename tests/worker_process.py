@@ -19,7 +19,7 @@ async def main(owner_url: str) -> None:
     database = Database(resolve_urls(settings), pool_size=2)
     job_app = build_worker_app(database, settings)
     async with job_app.open_async():
-        await run_worker(job_app, settings)
+        await run_worker(job_app, settings, database)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import procrastinate
+import structlog
 from fastapi import FastAPI
 
 from m3crm import bootstrap
@@ -20,10 +21,13 @@ from m3crm.kernel.web import health
 from m3crm.kernel.web.errors import install_error_handlers
 from m3crm.kernel.web.middleware import RequestMiddleware
 from m3crm.modules import MODULES, load
+from m3crm.modules.notify.mailcatcher import MailCatcher
 from m3crm.settings import Settings, get_settings
 from m3crm.web import pages
 from m3crm.web.errors import render_error_page
 from m3crm.worker import build_worker_app, run_worker
+
+log = structlog.get_logger(__name__)
 
 
 def register_modules() -> None:
@@ -34,6 +38,22 @@ def register_modules() -> None:
         if register is not None:
             register()
         load(name, "jobs")
+
+
+async def start_mailcatcher(settings: Settings) -> MailCatcher | None:
+    """The local SMTP sink of `m3crm run`, when e-mail goes to SMTP on this machine."""
+    local = settings.smtp_host in ("127.0.0.1", "localhost", "::1")
+    if not (settings.mailcatcher_enabled and local and settings.notify_email_provider == "smtp"):
+        return None
+    catcher = MailCatcher(
+        settings.data_dir / "mail", host=settings.smtp_host, port=settings.smtp_port
+    )
+    try:
+        await catcher.start()
+    except OSError as exc:
+        log.warning("mailcatcher.not_started", port=settings.smtp_port, error=str(exc))
+        return None
+    return catcher
 
 
 def create_app(
@@ -60,10 +80,11 @@ def create_app(
         app.state.migration_head = migrate.head_revision(db.urls.owner)
         worker_task: asyncio.Task[None] | None = None
         worker_app: procrastinate.App | None = None
+        catcher = await start_mailcatcher(settings) if with_worker else None
         if with_worker:
             worker_app = build_worker_app(db, settings)
             await worker_app.open_async()
-            worker_task = asyncio.create_task(run_worker(worker_app, settings))
+            worker_task = asyncio.create_task(run_worker(worker_app, settings, db))
         try:
             yield
         finally:
@@ -72,6 +93,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
                 await worker_app.close_async()
+            if catcher is not None:
+                await catcher.stop()
             if database is None:
                 await db.dispose()
 

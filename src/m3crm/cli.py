@@ -24,6 +24,7 @@ def _banner(settings: Settings, created: bool) -> None:
         "",
         f"  M3CoreCRM is running at {url}",
         f"  API docs: {url}/docs",
+        f"  Mail sent by the app (local catcher, nothing leaves this machine): {url}/dev/mail",
         "  Demo agency 'Nile Crest Realty'" + (" (created now)" if created else "") + ":",
         *(f"    {u.email:<32} {u.role:<12} password: {DEMO_PASSWORD}" for u in DEMO_USERS),
         "  Sign-in pages arrive with the identity capability; until then",
@@ -96,7 +97,7 @@ def worker() -> None:
         database = Database(urls, pool_size=settings.worker_concurrency)
         job_app = build_worker_app(database, settings)
         async with job_app.open_async():
-            await run_worker(job_app, settings, install_signal_handlers=True)
+            await run_worker(job_app, settings, database, install_signal_handlers=True)
         await database.dispose()
 
     asyncio.run(main())

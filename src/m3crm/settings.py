@@ -44,6 +44,35 @@ class Settings(BaseSettings):
     job_backoff_cap_seconds: float = 600.0
     stalled_worker_seconds: float = 60.0
     worker_concurrency: int = 4
+    # Notifications core (spec Section 2): providers per channel and their settings.
+    base_url: str = "http://127.0.0.1:8000"
+    notify_email_provider: Literal["smtp", "brevo"] = "smtp"
+    notify_sms_provider: Literal["devstub", "infobip"] = "devstub"
+    notify_whatsapp_provider: Literal["devstub", "infobip"] = "devstub"
+    notify_sender_email: str = "no-reply@m3crm.test"
+    notify_sender_name: str = "M3CoreCRM"
+    notify_credentials_key: SecretStr = SecretStr("dev-only-notify-key-change-me")
+    notify_throttle_per_minute: dict[str, int] = {"email": 6000, "sms": 600, "whatsapp": 600}
+    notify_batch_size: int = 200
+    notify_send_concurrency: int = 64
+    notify_claim_seconds: float = 120.0
+    notify_poll_seconds: float = 1.0
+    notify_retry_minutes: list[float] = [1.0, 5.0, 15.0]
+    notify_devstub_delivery_seconds: float = 2.0
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_start_tls: bool = False
+    mailcatcher_enabled: bool = True
+    brevo_api_key: SecretStr | None = None
+    brevo_base_url: str = "https://api.brevo.com"
+    brevo_webhook_token: SecretStr | None = None
+    infobip_api_key: SecretStr | None = None
+    infobip_base_url: str = "https://api.infobip.com"
+    infobip_sms_sender: str = "M3CoreCRM"
+    infobip_whatsapp_sender: str = ""
+    infobip_webhook_secret: SecretStr | None = None
 
 
 @lru_cache

@@ -1,8 +1,10 @@
-"""Running procrastinate workers for OperationRuns (`m3crm worker`, or in-process)."""
+"""The worker: procrastinate for OperationRuns and queued tasks, plus the outbox's
+delivery pump (`m3crm worker`, or in-process with `m3crm run`)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import procrastinate
 import structlog
@@ -10,6 +12,8 @@ import structlog
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.runs import queue
 from m3crm.kernel.runs.worker import configure_worker_runtime, requeue_stalled
+from m3crm.modules.notify.delivery import DeliveryPump
+from m3crm.modules.notify.providers.registry import ProviderFactory
 from m3crm.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -36,13 +40,20 @@ async def recover_stalled_forever(job_app: procrastinate.App, stalled_seconds: f
 
 
 async def run_worker(
-    job_app: procrastinate.App, settings: Settings, *, install_signal_handlers: bool = False
+    job_app: procrastinate.App,
+    settings: Settings,
+    database: Database,
+    *,
+    install_signal_handlers: bool = False,
 ) -> None:
-    """Process the runs queue until cancelled, recovering stalled jobs alongside."""
+    """Process the runs queue and deliver the outbox until cancelled, recovering
+    stalled jobs alongside."""
     heartbeat = max(0.5, settings.stalled_worker_seconds / 6)
     recovery = asyncio.create_task(
         recover_stalled_forever(job_app, settings.stalled_worker_seconds)
     )
+    providers = ProviderFactory(settings)
+    pump = asyncio.create_task(DeliveryPump(database, settings, providers, job_app).run_forever())
     try:
         await job_app.run_worker_async(
             queues=[queue.QUEUE],
@@ -53,3 +64,7 @@ async def run_worker(
         )
     finally:
         recovery.cancel()
+        pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pump
+        await providers.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
+from m3crm.kernel.db.definers import DEFINER_ROLE
 from tests.harness import MigratedDatabase, owner_conn
 
 # Tables without `tenant_id`, each with the reason it may be so.
@@ -12,6 +13,12 @@ ALLOWLIST = {
     "plans": "platform reference data, read-only for the app role",
     "plan_features": "platform reference data, read-only for the app role",
     "alembic_version": "migration bookkeeping, read-only for the app role",
+}
+# Tables whose `tenant_id` may be NULL for global rows, each with its policy's reason.
+GLOBAL_ROW_TABLES = {
+    "message_templates": "product-seeded templates (global) + tenant overrides (dictionary RLS)",
+    "provider_credentials": "global credentials + tenant overrides (dictionary RLS)",
+    "integration_webhook_logs": "raw receipts; unmatched ones have no tenant (insert-only)",
 }
 QUEUE_PREFIX = "procrastinate_"  # the job queue: tenant and actor live in the OperationRun
 
@@ -25,7 +32,7 @@ def tables(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
 
 def tenant_tables(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
     """Tables that must obey the canon: every table not in the allowlist."""
-    return [t for t in tables(conn) if t not in ALLOWLIST]
+    return [t for t in tables(conn) if t not in ALLOWLIST and t not in GLOBAL_ROW_TABLES]
 
 
 def test_every_table_is_tenant_owned_or_allowlisted(test_db: MigratedDatabase) -> None:
@@ -54,17 +61,29 @@ def test_tenant_tables_lead_primary_key_with_tenant_id(test_db: MigratedDatabase
 
 def test_tenant_tables_force_rls_with_policy(test_db: MigratedDatabase) -> None:
     with owner_conn(test_db.urls) as conn:
-        for table in [*tenant_tables(conn), "tenants"]:
+        for table in [*tenant_tables(conn), *GLOBAL_ROW_TABLES, "tenants"]:
             rls = conn.execute(
                 "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s",
                 (table,),
             ).fetchone()
             assert rls == (True, True), f"{table} must ENABLE and FORCE row level security"
             policies = conn.execute(
-                "SELECT qual FROM pg_policies WHERE tablename = %s", (table,)
+                "SELECT coalesce(qual, with_check) FROM pg_policies WHERE tablename = %s"
+                " AND roles <> ARRAY[%s]::name[]",
+                (table, DEFINER_ROLE),
             ).fetchall()
             assert policies, f"{table} has no policy"
             assert all("app.tenant_id" in str(p[0]) for p in policies)
+
+
+def test_definer_policies_only_read(test_db: MigratedDatabase) -> None:
+    """The definer role's policies are SELECT-only; its functions are the only way in."""
+    with owner_conn(test_db.urls) as conn:
+        commands = conn.execute(
+            "SELECT DISTINCT cmd FROM pg_policies WHERE roles = ARRAY[%s]::name[]",
+            (DEFINER_ROLE,),
+        ).fetchall()
+        assert commands == [("SELECT",)]
 
 
 def test_references_between_tenant_tables_are_composite(test_db: MigratedDatabase) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.kernel.errors import LimitReached, PlanRequired
+from m3crm.kernel.errors import LimitReached, MonthlyCapReached, PlanRequired
 from m3crm.kernel.ids import TenantId
 
 
@@ -36,6 +36,7 @@ class Entitlements:
 
 
 EntitlementLoader = Callable[[AsyncSession, TenantId], Awaitable[Entitlements]]
+UsageRecorder = Callable[[AsyncSession, TenantId, str, int], Awaitable[int]]
 
 
 async def _no_plan(session: AsyncSession, tenant_id: TenantId) -> Entitlements:
@@ -52,3 +53,33 @@ def register_entitlement_loader(loader: EntitlementLoader) -> None:
 
 async def load_entitlements(session: AsyncSession, tenant_id: TenantId) -> Entitlements:
     return await _loader(session, tenant_id)
+
+
+async def _no_metering(session: AsyncSession, tenant_id: TenantId, key: str, amount: int) -> int:
+    raise RuntimeError("no usage recorder registered (the plans module is not loaded)")
+
+
+_recorder: UsageRecorder = _no_metering
+
+
+def register_usage_recorder(recorder: UsageRecorder) -> None:
+    global _recorder
+    _recorder = recorder
+
+
+async def record_monthly_usage(
+    session: AsyncSession, tenant_id: TenantId, key: str, *, amount: int = 1
+) -> int:
+    """Add `amount` to this month's counter `key` atomically; the value after adding.
+
+    Runs in the caller's transaction: a rolled-back send leaves the counter unchanged,
+    which is what makes "counted exactly once per message" hold.
+    """
+    return await _recorder(session, tenant_id, key, amount)
+
+
+def require_monthly_cap(value_after: int, cap_key: str, entitlements: Entitlements) -> None:
+    """Refuse (402 `LIMIT_REACHED`) when a counter has gone past the plan's monthly cap."""
+    cap = entitlements.limits.get(cap_key, 0)
+    if value_after > cap:
+        raise MonthlyCapReached(cap_key, cap)

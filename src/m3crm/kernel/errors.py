@@ -79,6 +79,17 @@ class LimitReached(DomainError):
         super().__init__(details={"key": key, "limit": limit})
 
 
+class MonthlyCapReached(DomainError):
+    """A metered send over the plan's monthly cap (spec §2.13: caps answer 402)."""
+
+    status_code = 402
+    code = "LIMIT_REACHED"
+    default_message = N_("Your plan's monthly allowance for this has been used up.")
+
+    def __init__(self, key: str, limit: int) -> None:
+        super().__init__(details={"key": key, "limit": limit, "period": "month"})
+
+
 class RateLimited(DomainError):
     status_code = 429
     code = "RATE_LIMIT"

@@ -49,7 +49,8 @@ def configure_worker_runtime(database: Database) -> None:
     runtime.database = database
 
 
-def _database() -> Database:
+def worker_database() -> Database:
+    """The database of this worker process (for task functions of any module)."""
     if runtime.database is None:
         raise RuntimeError("worker runtime not configured")
     return runtime.database
@@ -84,7 +85,7 @@ async def _claim(
     tenant_id: TenantId, run_id: UUID, attempts: int
 ) -> tuple[OperationRun, RunHandler, AuthSubject] | None:
     """Lock the run and re-check its rights; `None` when it must not execute."""
-    async with _database().transaction(tenant_id) as session:
+    async with worker_database().transaction(tenant_id) as session:
         run = await OperationRunRepository(session, tenant_id).get_for_update(run_id)
         if run is None or run.status in TERMINAL:
             return None
@@ -116,7 +117,7 @@ async def _finish_failed(
     tenant_id: TenantId, run_id: UUID, exc: BaseException, *, final: bool
 ) -> None:
     reason = f"{type(exc).__name__}: {exc}"[:2000]
-    async with _database().transaction(tenant_id) as session:
+    async with worker_database().transaction(tenant_id) as session:
         run = await OperationRunRepository(session, tenant_id).get_for_update(run_id)
         if run is None or run.status in TERMINAL:
             return
@@ -143,7 +144,7 @@ async def execute_run(context: JobContext, run_id: str, tenant_id: str) -> None:
     if claimed is None:
         return
     run, handler, subject = claimed
-    db = _database()
+    db = worker_database()
     structlog.contextvars.bind_contextvars(
         tenant_id=tenant_id, user_id=str(subject.user_id), run_id=run_id
     )

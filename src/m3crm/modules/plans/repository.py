@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.kernel.ids import TenantId
+from m3crm.kernel.ids import TenantId, new_id
 from m3crm.modules.plans.models import Plan, PlanFeature, TenantPlan, UsageCounter
 
 
@@ -48,3 +49,33 @@ async def current_usage(session: AsyncSession, tenant_id: TenantId) -> dict[str,
 
 async def plan_id_by_code(session: AsyncSession, code: str) -> Plan | None:
     return (await session.execute(select(Plan).where(Plan.code == code))).scalar_one_or_none()
+
+
+async def add_to_monthly_counter(
+    session: AsyncSession, tenant_id: TenantId, key: str, amount: int
+) -> int:
+    """Upsert this calendar month's (UTC) counter row and return its new value."""
+    now = datetime.now(UTC)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+    stmt = (
+        insert(UsageCounter)
+        .values(
+            tenant_id=tenant_id,
+            id=new_id(),
+            key=key,
+            value=amount,
+            period_start=start,
+            period_end=end,
+        )
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "key", "period_start"],
+            set_={"value": UsageCounter.value + amount, "updated_at": func.now()},
+        )
+        .returning(UsageCounter.value)
+    )
+    return int((await session.execute(stmt)).scalar_one())

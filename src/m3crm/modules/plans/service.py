@@ -6,10 +6,19 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.kernel.entitlements import Entitlements, register_entitlement_loader
+from m3crm.kernel.entitlements import (
+    Entitlements,
+    register_entitlement_loader,
+    register_usage_recorder,
+)
 from m3crm.kernel.ids import TenantId
 from m3crm.modules.plans.models import TenantPlan
-from m3crm.modules.plans.repository import active_plan_features, current_usage, plan_id_by_code
+from m3crm.modules.plans.repository import (
+    active_plan_features,
+    add_to_monthly_counter,
+    current_usage,
+    plan_id_by_code,
+)
 
 
 class PlanService:
@@ -38,3 +47,4 @@ plan = PlanService()
 
 def register() -> None:
     register_entitlement_loader(plan.entitlements)
+    register_usage_recorder(add_to_monthly_counter)

@@ -9,11 +9,15 @@ Appendix A §0; `retryable` drives the outbox's retry-or-dead-letter decision.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol
+
+import httpx
 
 ProviderErrorCode = Literal[
     "PROVIDER_ERROR", "INVALID_REQUEST", "UNAUTHORIZED", "RATE_LIMITED", "TEMPORARY_FAILURE"
@@ -131,3 +135,113 @@ class DeliveryEvent:
 
 class WebhookPayloadInvalid(ValueError):
     """The body is not a webhook shape we know (answered 400 `DLR_INVALID`)."""
+
+
+# Shared by the HTTP adapters (Brevo, Infobip) so that §0 is implemented once.
+
+ErrorFields = Callable[[Any], tuple[str | None, str | None]]
+"""Reads a provider's error body (decoded JSON or None) into (providerCode, its text)."""
+
+
+async def post_json(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    provider: str,
+    headers: Mapping[str, str],
+    payload: Mapping[str, Any],
+    error_fields: ErrorFields,
+) -> Any:
+    """POST `payload` and return the decoded JSON of a 2xx answer, else raise per §0.
+
+    Transport failures (refused, timeouts, dropped connections) are retryable
+    TEMPORARY_FAILURE: the request may have reached the provider, which is safe only
+    because callers MUST put the message's idempotency key in `headers` or `payload`.
+    A 2xx that is not JSON is a PROVIDER_ERROR, not retried.
+    """
+    try:
+        response = await client.post(url, headers=dict(headers), json=payload)
+    except httpx.TransportError as exc:
+        raise ProviderError(
+            "TEMPORARY_FAILURE",
+            f"{provider} unreachable: {type(exc).__name__}",
+            provider=provider,
+            retryable=True,
+        ) from exc
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not response.is_success:
+        provider_code, detail = error_fields(body)
+        raise _error_for_status(
+            provider, response.status_code, provider_code=provider_code, detail=detail
+        )
+    if body is None:
+        raise malformed_answer(provider, "a body that is not JSON")
+    return body
+
+
+def _error_for_status(
+    provider: str, status: int, *, provider_code: str | None, detail: str | None
+) -> ProviderError:
+    """§0 for an HTTP answer that is not a success.
+
+    401/403 are final (a credential a retry cannot fix); 429, 408 and 5xx are
+    retryable; every other 4xx is a request we built wrong, INVALID_REQUEST and final.
+    `detail` is the provider's own text, never our message content.
+    """
+    code: ProviderErrorCode
+    if status in (401, 403):
+        code, retryable = "UNAUTHORIZED", False
+    elif status == 429:
+        code, retryable = "RATE_LIMITED", True
+    elif status == 408 or status >= 500:
+        code, retryable = "TEMPORARY_FAILURE", True
+    elif 400 <= status < 500:
+        code, retryable = "INVALID_REQUEST", False
+    else:
+        code, retryable = "PROVIDER_ERROR", False
+    message = f"{provider} answered HTTP {status}" + (f": {detail[:200]}" if detail else "")
+    return ProviderError(
+        code, message, provider=provider, provider_code=provider_code, retryable=retryable
+    )
+
+
+def malformed_answer(provider: str, what: str) -> ProviderError:
+    """A success status whose body we cannot read: not retried, since the provider may
+    well have accepted the message."""
+    return ProviderError(
+        "PROVIDER_ERROR", f"{provider} answered with {what}", provider=provider, retryable=False
+    )
+
+
+# Shared by the webhook parsers: a body that breaks any of these is WebhookPayloadInvalid.
+
+
+def required_str(item: Mapping[str, Any], key: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value:
+        raise WebhookPayloadInvalid(f"webhook event has no {key!r} string")
+    return value
+
+
+def optional_str(item: Mapping[str, Any], key: str) -> str | None:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise WebhookPayloadInvalid(f"webhook event {key!r} is not a string")
+    return value
+
+
+def parse_time(value: str) -> datetime:
+    """ISO-8601, including Infobip's `+0000` offsets; a zone-less time is read as UTC."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise WebhookPayloadInvalid(f"webhook time is not ISO-8601: {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def event_digest(*parts: str | None) -> str:
+    """A stable event id for providers that send none: same fields, same id."""
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()

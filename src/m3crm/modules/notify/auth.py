@@ -1,0 +1,20 @@
+"""Who may do what in the notifications core (permission codes of spec §2.8, §14.12)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from m3crm.kernel.auth import AuthSubject, require
+
+Dispatcher = Annotated[AuthSubject, Depends(require("notify.send.test"))]
+OutboxReader = Annotated[AuthSubject, Depends(require("notify.outbox.read"))]
+OutboxOperator = Annotated[AuthSubject, Depends(require("ops.runs.manage"))]
+TemplateManager = Annotated[AuthSubject, Depends(require("notify.templates.manage"))]
+TemplateApprover = Annotated[AuthSubject, Depends(require("notify.templates.approve"))]
+InboxReader = Annotated[AuthSubject, Depends(require("notify.inbox.read.self"))]
+TenantInboxReader = Annotated[AuthSubject, Depends(require("notify.inbox.read.tenant"))]
+PreferenceEditor = Annotated[AuthSubject, Depends(require("notify.preferences.update.self"))]
+ConsentManager = Annotated[AuthSubject, Depends(require("notify.suppression.manage"))]
+PolicyManager = Annotated[AuthSubject, Depends(require("notify.policies.manage"))]

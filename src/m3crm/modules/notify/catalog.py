@@ -1,0 +1,164 @@
+"""The product's template families, seeded as global approved templates (en and ar).
+
+`sync_template_catalog` runs with `m3crm migrate` (as the owner): it inserts missing
+global templates and updates the text of changed ones, leaving tenant overrides alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import psycopg
+
+from m3crm.kernel.ids import new_id
+from m3crm.modules.notify.models import Channel
+
+
+def code_for(family: str, channel: Channel) -> str:
+    """`otp.verify_phone` on sms → `otp.sms.verify_phone` (spec §2.6 naming)."""
+    head, _, rest = family.partition(".")
+    return f"{head}.{channel.value}.{rest}" if rest else f"{head}.{channel.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Seed:
+    family: str
+    channel: Channel
+    locale: str
+    name: str
+    body: str
+    subject: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def code(self) -> str:
+        return code_for(self.family, self.channel)
+
+
+def _vars(*required: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    spec: dict[str, Any] = {name: {"required": True} for name in required}
+    spec.update({name: {"required": False} for name in optional})
+    return spec
+
+
+_OTP = _vars("code", optional=("minutes",))
+_VERIFY = _vars("verify_url", optional=("name",))
+_RESET = _vars("reset_url", optional=("name", "minutes"))
+_INVITE = _vars("accept_url", "workspace", optional=("inviter",))
+_APPROVAL = _vars("requester", "subject", "link")
+_TASK = _vars("title", "due", optional=("link",))
+
+SEEDS: Final[tuple[Seed, ...]] = (
+    # otp.verify_phone — the phone verification code (Section 1 §8)
+    Seed("otp.verify_phone", Channel.SMS, "en", "Phone code (SMS)",
+         "Your M3CoreCRM code is {{ code }}. It expires in {{ minutes or 10 }} minutes.",
+         variables=_OTP),
+    Seed("otp.verify_phone", Channel.SMS, "ar", "رمز الهاتف (رسالة)",
+         "رمز التحقق في M3CoreCRM هو {{ code }}. تنتهي صلاحيته خلال {{ minutes or 10 }} دقائق.",
+         variables=_OTP),
+    Seed("otp.verify_phone", Channel.WHATSAPP, "en", "Phone code (WhatsApp)",
+         "Your M3CoreCRM code is {{ code }}. It expires in {{ minutes or 10 }} minutes.",
+         variables=_OTP),
+    Seed("otp.verify_phone", Channel.WHATSAPP, "ar", "رمز الهاتف (واتساب)",
+         "رمز التحقق في M3CoreCRM هو {{ code }}. تنتهي صلاحيته خلال {{ minutes or 10 }} دقائق.",
+         variables=_OTP),
+    Seed("otp.verify_phone", Channel.EMAIL, "en", "Phone code (e-mail)",
+         "Your verification code is {{ code }}.\nIt expires in {{ minutes or 10 }} minutes."
+         " If you did not ask for it, ignore this message.",
+         subject="Your verification code", variables=_OTP),
+    Seed("otp.verify_phone", Channel.EMAIL, "ar", "رمز الهاتف (بريد)",
+         "رمز التحقق الخاص بك هو {{ code }}.\nتنتهي صلاحيته خلال {{ minutes or 10 }} دقائق."
+         " إذا لم تطلبه فتجاهل هذه الرسالة.",
+         subject="رمز التحقق الخاص بك", variables=_OTP),
+    Seed("otp.verify_phone", Channel.INBOX, "en", "Phone code (inbox)",
+         "A verification code was sent to your phone.",
+         subject="Verification code sent", variables=_OTP),
+    Seed("otp.verify_phone", Channel.INBOX, "ar", "رمز الهاتف (الوارد)",
+         "تم إرسال رمز تحقق إلى هاتفك.", subject="تم إرسال رمز التحقق", variables=_OTP),
+    # auth.verify_email — e-mail verification after sign-up (Section 1 §3)
+    Seed("auth.verify_email", Channel.EMAIL, "en", "Verify e-mail",
+         "Hello {{ name or '' }},\nConfirm your e-mail address to finish setting up"
+         " M3CoreCRM: {{ verify_url }}",
+         subject="Confirm your e-mail address", variables=_VERIFY),
+    Seed("auth.verify_email", Channel.EMAIL, "ar", "تأكيد البريد",
+         "مرحبًا {{ name or '' }}،\nأكّد عنوان بريدك الإلكتروني لإكمال إعداد M3CoreCRM:"
+         " {{ verify_url }}",
+         subject="أكّد عنوان بريدك الإلكتروني", variables=_VERIFY),
+    # auth.password_reset
+    Seed("auth.password_reset", Channel.EMAIL, "en", "Password reset",
+         "Hello {{ name or '' }},\nReset your password within {{ minutes or 30 }} minutes:"
+         " {{ reset_url }}\nIf you did not ask for this, ignore this message.",
+         subject="Reset your password", variables=_RESET),
+    Seed("auth.password_reset", Channel.EMAIL, "ar", "إعادة تعيين كلمة المرور",
+         "مرحبًا {{ name or '' }}،\nأعد تعيين كلمة المرور خلال {{ minutes or 30 }} دقيقة:"
+         " {{ reset_url }}\nإذا لم تطلب ذلك فتجاهل هذه الرسالة.",
+         subject="إعادة تعيين كلمة المرور", variables=_RESET),
+    # auth.invitation
+    Seed("auth.invitation", Channel.EMAIL, "en", "Invitation",
+         "{{ inviter or 'A colleague' }} invited you to {{ workspace }} on M3CoreCRM."
+         "\nAccept the invitation: {{ accept_url }}",
+         subject="You are invited to {{ workspace }}", variables=_INVITE),
+    Seed("auth.invitation", Channel.EMAIL, "ar", "دعوة",
+         "دعاك {{ inviter or 'أحد الزملاء' }} إلى {{ workspace }} على M3CoreCRM."
+         "\nاقبل الدعوة: {{ accept_url }}",
+         subject="دعوة للانضمام إلى {{ workspace }}", variables=_INVITE),
+    # approval.request
+    Seed("approval.request", Channel.EMAIL, "en", "Approval request",
+         "{{ requester }} asks for your approval: {{ subject }}.\nReview it: {{ link }}",
+         subject="Approval needed: {{ subject }}", variables=_APPROVAL),
+    Seed("approval.request", Channel.EMAIL, "ar", "طلب موافقة",
+         "يطلب {{ requester }} موافقتك على: {{ subject }}.\nراجِع الطلب: {{ link }}",
+         subject="مطلوب موافقتك: {{ subject }}", variables=_APPROVAL),
+    Seed("approval.request", Channel.INBOX, "en", "Approval request (inbox)",
+         "{{ requester }} asks for your approval: {{ subject }}.",
+         subject="Approval needed", variables=_APPROVAL),
+    Seed("approval.request", Channel.INBOX, "ar", "طلب موافقة (الوارد)",
+         "يطلب {{ requester }} موافقتك على: {{ subject }}.",
+         subject="مطلوب موافقتك", variables=_APPROVAL),
+    # task.reminder
+    Seed("task.reminder", Channel.EMAIL, "en", "Task reminder",
+         "Reminder: {{ title }} is due {{ due }}.{% if link %}\nOpen it: {{ link }}{% endif %}",
+         subject="Reminder: {{ title }}", variables=_TASK),
+    Seed("task.reminder", Channel.EMAIL, "ar", "تذكير بمهمة",
+         "تذكير: موعد {{ title }} هو {{ due }}.{% if link %}\nافتحها: {{ link }}{% endif %}",
+         subject="تذكير: {{ title }}", variables=_TASK),
+    Seed("task.reminder", Channel.SMS, "en", "Task reminder (SMS)",
+         "Reminder: {{ title }} is due {{ due }}.", variables=_TASK),
+    Seed("task.reminder", Channel.SMS, "ar", "تذكير بمهمة (رسالة)",
+         "تذكير: موعد {{ title }} هو {{ due }}.", variables=_TASK),
+    Seed("task.reminder", Channel.INBOX, "en", "Task reminder (inbox)",
+         "{{ title }} is due {{ due }}.", subject="Task reminder", variables=_TASK),
+    Seed("task.reminder", Channel.INBOX, "ar", "تذكير بمهمة (الوارد)",
+         "موعد {{ title }} هو {{ due }}.", subject="تذكير بمهمة", variables=_TASK),
+)  # fmt: skip
+
+_UPSERT = """
+INSERT INTO message_templates (id, tenant_id, channel, code, family, name, locale, subject,
+    body, variables, version, status, is_approved)
+VALUES (%s, NULL, %s, %s, %s, %s, %s, %s, %s, %s, 1, 'approved', true)
+ON CONFLICT (tenant_id, code, locale, version) DO UPDATE SET
+    name = EXCLUDED.name, subject = EXCLUDED.subject, body = EXCLUDED.body,
+    variables = EXCLUDED.variables, family = EXCLUDED.family, updated_at = now()
+"""
+
+
+def sync_template_catalog(owner_libpq: str) -> None:
+    """Make the global templates match `SEEDS` (idempotent; tenant rows untouched)."""
+    with psycopg.connect(owner_libpq) as conn, conn.transaction():
+        for seed in SEEDS:
+            conn.execute(
+                _UPSERT,
+                (
+                    new_id(),
+                    seed.channel.value,
+                    seed.code,
+                    seed.family,
+                    seed.name,
+                    seed.locale,
+                    seed.subject,
+                    seed.body,
+                    json.dumps(seed.variables),
+                ),
+            )

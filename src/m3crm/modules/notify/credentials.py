@@ -1,0 +1,82 @@
+"""Provider credentials, encrypted at rest (Fernet, key from settings).
+
+Resolution (DECISIONS §2.3): the tenant's own row, else the global row (`tenant_id`
+NULL), else the deployment settings. Stored values are never returned by the API.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel import audit
+from m3crm.kernel.audit import Actor, EntityRef
+from m3crm.kernel.ids import new_id
+from m3crm.modules.notify.models import ProviderCredential
+
+
+class CredentialCipher:
+    def __init__(self, secret: str) -> None:
+        key = base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest())
+        self.fernet = Fernet(key)
+
+    def encrypt(self, data: dict[str, Any]) -> bytes:
+        return self.fernet.encrypt(json.dumps(data, sort_keys=True).encode())
+
+    def decrypt(self, token: bytes) -> dict[str, Any]:
+        """The stored secrets; `{}` when the key changed and they cannot be read."""
+        try:
+            value: dict[str, Any] = json.loads(self.fernet.decrypt(token))
+        except InvalidToken:
+            return {}
+        return value
+
+
+async def stored_credentials(
+    session: AsyncSession, cipher: CredentialCipher, provider: str
+) -> dict[str, Any]:
+    """The tenant's override merged over the global row (RLS shows exactly these two)."""
+    rows = (
+        await session.execute(
+            select(ProviderCredential)
+            .where(ProviderCredential.provider == provider)
+            .order_by(ProviderCredential.tenant_id.is_not(None))
+        )
+    ).scalars()
+    merged: dict[str, Any] = {}
+    for row in rows:
+        merged.update(cipher.decrypt(row.data))
+    return merged
+
+
+async def set_tenant_credentials(
+    session: AsyncSession,
+    actor: Actor,
+    cipher: CredentialCipher,
+    provider: str,
+    data: dict[str, Any],
+) -> None:
+    stmt = (
+        insert(ProviderCredential)
+        .values(
+            id=new_id(), tenant_id=actor.tenant_id, provider=provider, data=cipher.encrypt(data)
+        )
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "provider"], set_={"data": cipher.encrypt(data)}
+        )
+    )
+    await session.execute(stmt)
+    await audit.record(
+        session,
+        actor,
+        "provider.credentials.changed",
+        EntityRef("provider_credentials", provider),
+        after={"keys": sorted(data)},
+    )

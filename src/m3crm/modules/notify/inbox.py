@@ -1,0 +1,116 @@
+"""The in-app inbox (spec §2.7): the native provider's writer, and the reader's queries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel.errors import NotFound
+from m3crm.kernel.pagination import Page, PageRequest, paginate_by_id
+from m3crm.modules.notify.models import (
+    InboxCategory,
+    InboxEntry,
+    MessageStatus,
+    OutboxMessage,
+    Severity,
+)
+
+
+def inbox_content(
+    content: dict[str, Any], *, link_url: str | None, category: InboxCategory, severity: Severity
+) -> dict[str, Any]:
+    """An inbox row's content carries what its entry needs when written later."""
+    return {**content, "link_url": link_url, "category": category.value, "severity": severity.value}
+
+
+async def write_entry(session: AsyncSession, row: OutboxMessage) -> InboxEntry:
+    """Write the inbox entry of an inbox-channel outbox row and mark the row delivered."""
+    assert row.recipient_user_id is not None
+    now = datetime.now(UTC)
+    content = row.content
+    entry = InboxEntry(
+        tenant_id=row.tenant_id,
+        recipient_user_id=row.recipient_user_id,
+        title=(content.get("subject") or row.family or "")[:200],
+        body=content.get("text") or "",
+        severity=Severity(content.get("severity") or Severity.INFO),
+        category=InboxCategory(content.get("category") or InboxCategory.SYSTEM),
+        link_url=content.get("link_url"),
+        meta={
+            "auto_generated": bool(content.get("auto_generated")),
+            "family": row.family,
+            "type": row.type.value,
+        },
+        dispatch_group_id=row.dispatch_group_id,
+        outbox_message_id=row.id,
+    )
+    session.add(entry)
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.tenant_id == row.tenant_id, OutboxMessage.id == row.id)
+        .values(status=MessageStatus.DELIVERED, sent_at=now, delivered_at=now, provider="inbox")
+    )
+    row.status = MessageStatus.DELIVERED
+    await session.flush()
+    return entry
+
+
+def _visible(user_id: UUID) -> ColumnElement[bool]:
+    return and_(InboxEntry.recipient_user_id == user_id, InboxEntry.archived_at.is_(None))
+
+
+async def list_entries(
+    session: AsyncSession,
+    user_id: UUID,
+    page: PageRequest,
+    *,
+    is_read: bool | None = None,
+    since: datetime | None = None,
+    category: InboxCategory | None = None,
+) -> Page[InboxEntry]:
+    """Newest first, seek-paginated by id (UUIDv7 ids are time-ordered)."""
+    stmt = select(InboxEntry).where(_visible(user_id))
+    if is_read is not None:
+        stmt = stmt.where(InboxEntry.is_read.is_(is_read))
+    if since is not None:
+        stmt = stmt.where(InboxEntry.created_at >= since)
+    if category is not None:
+        stmt = stmt.where(InboxEntry.category == category)
+    return await paginate_by_id(session, stmt, InboxEntry.id, page)
+
+
+async def unread_count(session: AsyncSession, user_id: UUID) -> int:
+    stmt = select(func.count()).where(_visible(user_id), InboxEntry.is_read.is_(False))
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def mark_read(session: AsyncSession, user_id: UUID, entry_id: UUID) -> InboxEntry:
+    entry = (
+        await session.execute(
+            select(InboxEntry).where(InboxEntry.id == entry_id, _visible(user_id))
+        )
+    ).scalar_one_or_none()
+    if entry is None:
+        raise NotFound()
+    if not entry.is_read:
+        entry.is_read = True
+        entry.read_at = datetime.now(UTC)
+        await session.flush()
+    return entry
+
+
+async def mark_all_read(session: AsyncSession, user_id: UUID, ids: list[UUID] | None) -> int:
+    """Mark the given entries (or all unread ones) read; the number changed."""
+    stmt = (
+        update(InboxEntry)
+        .where(_visible(user_id), InboxEntry.is_read.is_(False))
+        .values(is_read=True, read_at=datetime.now(UTC))
+    )
+    if ids is not None:
+        stmt = stmt.where(InboxEntry.id.in_(ids))
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]

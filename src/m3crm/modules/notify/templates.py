@@ -1,0 +1,259 @@
+"""Template store: resolution for sending (§10), and the versioned CRUD behind the API.
+
+Resolution picks the approved template of `(channel, family)` in the first locale of
+the caller's preference list that has one, a tenant's own row before the global seed.
+Editing follows the version states: a draft is edited in place; an approved or retired
+version is never changed, a new draft version is made from it instead, and approving
+a version retires the version approved before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel import audit
+from m3crm.kernel.audit import Actor, EntityRef
+from m3crm.kernel.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from m3crm.kernel.i18n import N_
+from m3crm.modules.notify.catalog import code_for
+from m3crm.modules.notify.models import Channel, MessageTemplate, TemplateStatus
+from m3crm.modules.notify.rendering import undeclared_variables
+
+FALLBACK_LOCALE = "en"
+
+
+def locale_chain(*preferred: str | None) -> list[str]:
+    """Distinct locales in order, always ending with English (user → tenant → en)."""
+    chain: list[str] = []
+    for locale in (*preferred, FALLBACK_LOCALE):
+        if locale and locale not in chain:
+            chain.append(locale)
+    return chain
+
+
+async def resolve(
+    session: AsyncSession, *, channel: Channel, family: str, locales: Sequence[str]
+) -> MessageTemplate | None:
+    """The approved template to send, or `None` (the caller decides hard or soft fail)."""
+    rank = case({loc: i for i, loc in enumerate(locales)}, value=MessageTemplate.locale)
+    stmt = (
+        select(MessageTemplate)
+        .where(
+            MessageTemplate.code == code_for(family, channel),
+            MessageTemplate.status == TemplateStatus.APPROVED,
+            MessageTemplate.locale.in_(list(locales)),
+        )
+        .order_by(rank, MessageTemplate.tenant_id.is_(None))
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def family_of_code(session: AsyncSession, code: str) -> tuple[str, Channel] | None:
+    row = (
+        await session.execute(
+            select(MessageTemplate.family, MessageTemplate.channel)
+            .where(MessageTemplate.code == code)
+            .limit(1)
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row else None
+
+
+async def list_templates(
+    session: AsyncSession,
+    *,
+    channel: Channel | None,
+    family: str | None,
+    locale: str | None,
+    status: TemplateStatus | None,
+) -> list[MessageTemplate]:
+    """Global and own templates (RLS shows both), newest version first per code."""
+    stmt = select(MessageTemplate).order_by(
+        MessageTemplate.family,
+        MessageTemplate.channel,
+        MessageTemplate.locale,
+        MessageTemplate.tenant_id.is_(None),
+        MessageTemplate.version.desc(),
+    )
+    if channel is not None:
+        stmt = stmt.where(MessageTemplate.channel == channel)
+    if family is not None:
+        stmt = stmt.where(MessageTemplate.family == family)
+    if locale is not None:
+        stmt = stmt.where(MessageTemplate.locale == locale)
+    if status is not None:
+        stmt = stmt.where(MessageTemplate.status == status)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def get_template(session: AsyncSession, template_id: UUID) -> MessageTemplate:
+    template = await session.get(MessageTemplate, template_id)
+    if template is None:
+        raise NotFound()
+    return template
+
+
+def _check_content(
+    subject: str | None, body: str, body_html: str | None, variables: dict[str, Any]
+) -> None:
+    errors = undeclared_variables((subject, body, body_html), variables)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _snapshot(t: MessageTemplate) -> dict[str, Any]:
+    return {
+        "code": t.code,
+        "locale": t.locale,
+        "version": t.version,
+        "status": t.status.value,
+        "subject": t.subject,
+        "body_length": len(t.body),
+    }
+
+
+async def create_template(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    channel: Channel,
+    family: str,
+    locale: str,
+    name: str,
+    subject: str | None,
+    body: str,
+    body_html: str | None,
+    variables: dict[str, Any],
+    provider_template_id: str | None,
+) -> MessageTemplate:
+    """A tenant draft, version 1 or one above the tenant's latest of that code+locale."""
+    if channel in (Channel.EMAIL, Channel.INBOX) and not subject:
+        raise ValidationFailed({"subject": N_("E-mail and inbox templates need a subject.")})
+    _check_content(subject, body, body_html, variables)
+    code = code_for(family, channel)
+    latest = (
+        await session.execute(
+            select(func.max(MessageTemplate.version)).where(
+                MessageTemplate.tenant_id == actor.tenant_id,
+                MessageTemplate.code == code,
+                MessageTemplate.locale == locale,
+            )
+        )
+    ).scalar_one()
+    template = MessageTemplate(
+        tenant_id=actor.tenant_id,
+        channel=channel,
+        code=code,
+        family=family,
+        name=name,
+        locale=locale,
+        subject=subject,
+        body=body,
+        body_html=body_html,
+        variables=variables,
+        version=(latest or 0) + 1,
+        status=TemplateStatus.DRAFT,
+        provider_template_id=provider_template_id,
+    )
+    session.add(template)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "template.created",
+        EntityRef("message_template", template.id),
+        after=_snapshot(template),
+    )
+    return template
+
+
+async def update_draft(
+    session: AsyncSession, actor: Actor, template: MessageTemplate, changes: dict[str, Any]
+) -> MessageTemplate:
+    if template.tenant_id != actor.tenant_id:
+        raise Conflict(N_("Product templates cannot be edited; create a version of your own."))
+    if template.status is not TemplateStatus.DRAFT:
+        raise InvalidTransition("message_template", template.status.value, "edited")
+    before = _snapshot(template)
+    for key, value in changes.items():
+        setattr(template, key, value)
+    _check_content(template.subject, template.body, template.body_html, template.variables)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "template.updated",
+        EntityRef("message_template", template.id),
+        before=before,
+        after=_snapshot(template),
+    )
+    return template
+
+
+async def new_version(
+    session: AsyncSession, actor: Actor, source: MessageTemplate
+) -> MessageTemplate:
+    """A tenant draft copying `source` (a global seed or one of the tenant's versions)."""
+    return await create_template(
+        session,
+        actor,
+        channel=source.channel,
+        family=source.family,
+        locale=source.locale,
+        name=source.name,
+        subject=source.subject,
+        body=source.body,
+        body_html=source.body_html,
+        variables=dict(source.variables),
+        provider_template_id=source.provider_template_id,
+    )
+
+
+async def approve(
+    session: AsyncSession, actor: Actor, template: MessageTemplate
+) -> MessageTemplate:
+    if template.tenant_id != actor.tenant_id or template.status is not TemplateStatus.DRAFT:
+        raise InvalidTransition("message_template", template.status.value, "approved")
+    await session.execute(
+        update(MessageTemplate)
+        .where(
+            MessageTemplate.tenant_id == actor.tenant_id,
+            MessageTemplate.code == template.code,
+            MessageTemplate.locale == template.locale,
+            MessageTemplate.status == TemplateStatus.APPROVED,
+        )
+        .values(status=TemplateStatus.RETIRED)
+    )
+    template.status = TemplateStatus.APPROVED
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "template.approved",
+        EntityRef("message_template", template.id),
+        after=_snapshot(template),
+    )
+    return template
+
+
+async def retire(session: AsyncSession, actor: Actor, template: MessageTemplate) -> MessageTemplate:
+    if template.tenant_id != actor.tenant_id or template.status is TemplateStatus.RETIRED:
+        raise InvalidTransition("message_template", template.status.value, "retired")
+    before = _snapshot(template)
+    template.status = TemplateStatus.RETIRED
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "template.retired",
+        EntityRef("message_template", template.id),
+        before=before,
+        after=_snapshot(template),
+    )
+    return template
