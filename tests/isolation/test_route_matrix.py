@@ -2,7 +2,8 @@
 
 Walks the app's route table. For each `/v1` route with path parameters, tenant B's
 admin calls it with tenant A's ids and must get 404 (never 2xx), and A's row must be
-unchanged. A new route whose parameter has no id maker below fails this test, so new
+unchanged. Writes carry an empty JSON body, so a route must find (or not find) the
+row before it insists on fields. A new route whose parameter has no id maker below fails this test, so new
 routes are covered (or consciously listed) automatically.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World
+from tests.modules.notify.helpers import make_entry, make_message, make_template, make_user_ref
 from tests.modules.runs.test_api import failed_run
 
 IdMaker = Callable[[AsyncSession, FastAPI, World], Awaitable[tuple[UUID, str]]]
@@ -30,7 +32,13 @@ async def make_run(session: AsyncSession, app: FastAPI, world: World) -> tuple[U
     return run.id, "operation_runs"
 
 
-ID_MAKERS: dict[str, IdMaker] = {"run_id": make_run}
+ID_MAKERS: dict[str, IdMaker] = {
+    "run_id": make_run,
+    "message_id": make_message,
+    "entry_id": make_entry,
+    "template_id": make_template,
+    "user_id": make_user_ref,
+}
 
 
 def tenant_routes(app: FastAPI) -> list[tuple[str, str, list[str]]]:
@@ -68,7 +76,10 @@ async def test_every_route_hides_other_tenant_rows(
             ids[param] = str(row_id)
             rows.append((table, row_id))
         before = [await snapshot(session, t, world.a.id, i) for t, i in rows]
-        response = await client.request(method, path.format(**ids), headers=world.headers(world.b))
+        body = {} if method in ("POST", "PUT", "PATCH") else None
+        response = await client.request(
+            method, path.format(**ids), headers=world.headers(world.b), json=body
+        )
         assert response.status_code == 404, f"{method} {path} → {response.status_code}"
         after = [await snapshot(session, t, world.a.id, i) for t, i in rows]
         assert before == after, f"{method} {path} changed tenant A's data"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
@@ -422,12 +422,8 @@ async def update_my_preferences(
     return PreferencesOut.model_validate(prefs)
 
 
-@router.put(
-    "/v1/notify/providers/{provider}/credentials",
-    status_code=status.HTTP_204_NO_CONTENT,
-)
+@router.put("/v1/notify/provider-credentials", status_code=status.HTTP_204_NO_CONTENT)
 async def set_credentials(
-    provider: Literal["brevo", "infobip"],
     body: CredentialsIn,
     session: DbSession,
     subject: PolicyManager,
@@ -435,9 +431,8 @@ async def set_credentials(
 ) -> None:
     """The tenant's own credentials for a provider (encrypted; never read back)."""
     cipher = CredentialCipher(settings.notify_credentials_key.get_secret_value())
-    await set_tenant_credentials(
-        session, subject, cipher, provider, body.model_dump(exclude_none=True)
-    )
+    secrets = body.model_dump(exclude_none=True, exclude={"provider"})
+    await set_tenant_credentials(session, subject, cipher, body.provider, secrets)
 
 
 router.include_router(webhook_router)

@@ -20,7 +20,9 @@ from m3crm.modules.notify.models import (
 )
 
 Code = Field(min_length=1, max_length=150, pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
-Locale = Field(min_length=2, max_length=8, pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")
+LOCALE_PATTERN = r"^[a-z]{2}(-[A-Za-z]{2})?$"
+Locale = Field(min_length=2, max_length=8, pattern=LOCALE_PATTERN)
+OptionalLocale = Field(default=None, min_length=2, max_length=8, pattern=LOCALE_PATTERN)
 
 
 class MirrorIn(BaseModel):
@@ -41,7 +43,7 @@ class DispatchIn(BaseModel):
     schedule_at: datetime | None = None
     correlation_key: str | None = Field(default=None, min_length=1, max_length=150)
     recipient_user_id: UUID | None = None
-    locale: str | None = Locale
+    locale: str | None = OptionalLocale
     link_url: str | None = Field(default=None, max_length=500)
     category: InboxCategory = InboxCategory.SYSTEM
     severity: Severity = Severity.INFO
@@ -220,7 +222,7 @@ class PreferencesIn(BaseModel):
     marketing_email_opt_in: bool | None = None
     marketing_sms_opt_in: bool | None = None
     marketing_whatsapp_opt_in: bool | None = None
-    locale: str | None = Locale
+    locale: str | None = OptionalLocale
 
 
 class PreferencesOut(BaseModel):
@@ -238,6 +240,7 @@ class PreferencesOut(BaseModel):
 class CredentialsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    provider: Literal["brevo", "infobip"]
     api_key: str = Field(min_length=1, max_length=500)
     base_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://")
 
