@@ -137,9 +137,7 @@ async def test_sms_mirrors_to_email_and_inbox_in_one_group(
     assert inbox.json()["unread"] >= 1
 
 
-async def test_mirror_false_sends_only_the_channel(
-    client: httpx.AsyncClient, world: World
-) -> None:
+async def test_mirror_false_sends_only_the_channel(client: httpx.AsyncClient, world: World) -> None:
     response = await client.post(
         URL,
         json=otp_sms(recipient_user_id=str(world.a.agent_id), mirror=False),
@@ -196,9 +194,7 @@ async def test_correlation_key_reused_for_another_channel_is_refused(
 
 async def test_marketing_whatsapp_needs_opt_in(client: httpx.AsyncClient, world: World) -> None:
     headers = world.headers(world.a)
-    body = otp_sms(
-        channel="whatsapp", type="marketing", recipient_user_id=str(world.a.agent_id)
-    )
+    body = otp_sms(channel="whatsapp", type="marketing", recipient_user_id=str(world.a.agent_id))
     refused = await client.post(URL, json=body, headers=headers)
     assert refused.status_code == 422
     assert error_code(refused) == "CONSENT_REQUIRED"
