@@ -14,14 +14,15 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from m3crm.bootstrap import sync_catalogs
 from m3crm.kernel.db import migrate
 from m3crm.kernel.db.embedded import start_embedded
 from m3crm.kernel.db.roles import ensure_app_role
 from m3crm.kernel.db.urls import DatabaseUrls, libpq, resolve_urls
-from m3crm.bootstrap import sync_catalogs
 from m3crm.settings import PROJECT_ROOT, Settings
 
-TEST_DB = "m3crm_test"
+TEST_DB = os.environ.get("M3CRM_TEST_DB", "m3crm_test")
+"""Another name lets two test sessions share the embedded server without clashing."""
 
 
 def server_url() -> str:

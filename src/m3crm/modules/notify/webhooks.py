@@ -21,6 +21,7 @@ from uuid import UUID
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import AuditLog
@@ -111,19 +112,29 @@ async def store_invalid(
 ) -> None:
     """Keep the raw body of a payload we could not read (no tenant: operator-only)."""
     async with database.transaction() as session:
-        await session.execute(
-            insert(WebhookLog)
-            .values(
-                id=new_id(),
-                tenant_id=None,
-                provider=provider,
-                event_id=event_id,
-                outcome="invalid",
-                headers=safe_headers(headers),
-                payload=payload,
-            )
-            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        await _insert_log(
+            session,
+            tenant_id=None,
+            provider=provider,
+            event_id=event_id,
+            outcome="invalid",
+            headers=safe_headers(headers),
+            payload=payload,
         )
+
+
+async def _insert_log(session: AsyncSession, **values: Any) -> bool:
+    """Insert a receipt; False when its `(provider, event_id)` is already stored.
+
+    A plain INSERT in a savepoint: rows without a tenant are invisible to the app role,
+    so neither RETURNING nor ON CONFLICT (both need to read the row) may be used.
+    """
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(WebhookLog).values(id=new_id(), **values))
+    except IntegrityError:
+        return False
+    return True
 
 
 async def _store(
@@ -134,22 +145,16 @@ async def _store(
     headers: Mapping[str, str],
     payload: Any,
 ) -> bool:
-    stmt = (
-        insert(WebhookLog)
-        .values(
-            id=new_id(),
-            tenant_id=tenant_id,
-            provider=provider,
-            event_id=event.event_id,
-            provider_message_id=event.provider_message_id,
-            outcome=event.status.value if tenant_id else "unmatched",
-            headers=safe_headers(headers),
-            payload=payload,
-        )
-        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-        .returning(WebhookLog.id)
+    return await _insert_log(
+        session,
+        tenant_id=tenant_id,
+        provider=provider,
+        event_id=event.event_id,
+        provider_message_id=event.provider_message_id,
+        outcome=event.status.value if tenant_id else "unmatched",
+        headers=safe_headers(headers),
+        payload=payload,
     )
-    return (await session.execute(stmt)).first() is not None
 
 
 async def apply(
