@@ -78,6 +78,10 @@ class FakeProvider(ABC):
             raise ValueError(f"{type(self).__name__} cannot answer {sorted(unknown)}")
         self._script.extend(faults)
 
+    def reset_script(self) -> None:
+        """Forget the faults not yet answered."""
+        self._script.clear()
+
     def reset(self) -> None:
         self.requests.clear()
         self.accepted.clear()

@@ -6,7 +6,13 @@ own, and drain only that tenant.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,7 +42,7 @@ from m3crm.modules.notify.models import (
 )
 from m3crm.modules.notify.providers.registry import ProviderFactory
 from m3crm.modules.notify.throttle import Throttle
-from m3crm.settings import Settings
+from m3crm.settings import PROJECT_ROOT, Settings
 from tests.contracts.fakes import FakeBrevo, FakeInfobip, Fault, serve_fake
 from tests.factories import SeededTenant, make_tenant
 from tests.harness import MigratedDatabase
@@ -385,3 +391,68 @@ async def test_devstub_sends_and_simulates_delivery(
     outcome = await jobs.simulate_delivery(str(tenant.id), [sent.provider_message_id or ""])
     assert outcome == {"applied": 1, "duplicates": 0}
     assert (await messages(database, tenant))[Channel.SMS].status is MessageStatus.DELIVERED
+
+
+async def test_killed_pump_loses_no_message_and_delivers_none_twice(
+    database: Database,
+    settings: Settings,
+    tenant: SeededTenant,
+    pump: DeliveryPump,
+    fakes: Fakes,
+    test_db: MigratedDatabase,
+) -> None:
+    """SIGKILL a worker process while it has sends in flight. Afterwards every message
+    is sent; messages the dead worker had recorded sent are never sent again; the ones
+    it had in flight are re-sent with the same idempotency key, so the provider delivers
+    each message once."""
+    total = 120
+    for n in range(total):
+        await dispatch(database, settings, tenant, verify_email(f"buyer{n}@example.com"))
+    fakes.brevo.slow_seconds = 1.5
+    fakes.brevo.fail_next(*[Fault.SLOW] * total)
+    owner = test_db.urls.owner.render_as_string(hide_password=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "M3CRM_NOTIFY_EMAIL_PROVIDER": "brevo",
+        "M3CRM_BREVO_API_KEY": "test-brevo-key",
+        "M3CRM_BREVO_BASE_URL": fakes.brevo_url,
+        "M3CRM_NOTIFY_CLAIM_SECONDS": "2",
+        "M3CRM_NOTIFY_BATCH_SIZE": "60",
+        "M3CRM_NOTIFY_SEND_CONCURRENCY": "20",
+    }
+    proc = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, "-m", "tests.worker_process", owner], cwd=PROJECT_ROOT, env=env
+    )
+    try:
+        for _ in range(600):  # up to 30 s to start and have sends in flight
+            if len(fakes.brevo.requests) >= 70:  # the second batch is in flight
+                break
+            await asyncio.sleep(0.05)
+        assert len(fakes.brevo.requests) >= 70
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    recorded_before = {
+        str(m.id)
+        for m in (await all_messages(database, tenant))
+        if m.status is MessageStatus.SENT
+    }
+    assert len(recorded_before) < total  # the kill landed mid-run
+    await asyncio.sleep(2.5)  # the dead worker's claims lapse
+    fakes.brevo.reset_script()
+    await pump.drain(tenant.id)
+
+    final = await all_messages(database, tenant)
+    assert all(m.status is MessageStatus.SENT for m in final), "a message was lost"
+    requests_per_message = Counter(r.headers["idempotency-key"] for r in fakes.brevo.requests)
+    assert set(requests_per_message) == {str(m.id) for m in final}
+    assert all(requests_per_message[ref] == 1 for ref in recorded_before)
+    assert len(fakes.brevo.accepted) == total  # the provider delivered each message once
+    assert fakes.brevo.duplicates >= 10  # the in-flight sends were repeated, same key
+    assert len(fakes.brevo.requests) == total + fakes.brevo.duplicates
+
+
+async def all_messages(database: Database, tenant: SeededTenant) -> list[OutboxMessage]:
+    async with database.transaction(tenant.id) as session:
+        return list((await session.execute(select(OutboxMessage))).scalars())

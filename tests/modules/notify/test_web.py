@@ -265,6 +265,11 @@ async def test_outbox_requeue_needs_ops_permission(
     assert r.status_code == 403
 
 
+async def status_of(session: AsyncSession, template: MessageTemplate) -> TemplateStatus:
+    await session.refresh(template)
+    return template.status
+
+
 async def test_templates_customise_approve_retire(
     client: httpx.AsyncClient, session: AsyncSession, world: World
 ) -> None:
@@ -294,18 +299,16 @@ async def test_templates_customise_approve_retire(
             )
         )
     ).scalar_one()
-    assert draft.status == TemplateStatus.DRAFT
+    assert await status_of(session, draft) == TemplateStatus.DRAFT
     assert f'hx-post="/settings/templates/{draft.id}/approve"' in table.text
 
     approved = await client.post(f"/settings/templates/{draft.id}/approve", headers=htmx(world))
     assert approved.status_code == 200 and "The template was approved." in approved.text
-    await session.refresh(draft)
-    assert draft.status == TemplateStatus.APPROVED
+    assert await status_of(session, draft) == TemplateStatus.APPROVED
 
     retired = await client.post(f"/settings/templates/{draft.id}/retire", headers=htmx(world))
     assert retired.status_code == 200 and "The template was retired." in retired.text
-    await session.refresh(draft)
-    assert draft.status == TemplateStatus.RETIRED
+    assert await status_of(session, draft) == TemplateStatus.RETIRED
 
     global_retire = await client.post(f"/settings/templates/{seed.id}/retire", headers=htmx(world))
     assert global_retire.status_code == 409
@@ -357,16 +360,15 @@ async def test_dev_mail_lists_and_shows_caught_mail(
 
 
 async def test_dev_mail_does_not_exist_in_production(
-    client: httpx.AsyncClient,
-    app: FastAPI,
-    world: World,
-    caught: str,
-    monkeypatch: pytest.MonkeyPatch,
+    client: httpx.AsyncClient, app: FastAPI, world: World, caught: str
 ) -> None:
     settings: Settings = app.state.settings
-    production = settings.model_copy(update={"environment": "production"})
-    monkeypatch.setattr(app.state, "settings", production)
-    for path in ("/dev/mail", f"/dev/mail/{caught}"):
-        assert (await client.get(path, headers=cookie(world))).status_code == 404, path
-        anonymous = await client.get(path, headers={"Accept": "text/html"})
-        assert anonymous.status_code == 404, path
+    # Not monkeypatch.setattr: undoing it on Starlette's `State` deletes the attribute.
+    app.state.settings = settings.model_copy(update={"environment": "production"})
+    try:
+        for path in ("/dev/mail", f"/dev/mail/{caught}"):
+            assert (await client.get(path, headers=cookie(world))).status_code == 404, path
+            anonymous = await client.get(path, headers={"Accept": "text/html"})
+            assert anonymous.status_code == 404, path
+    finally:
+        app.state.settings = settings

@@ -353,9 +353,7 @@ async def retire_template(
 # --- Development mail catcher ---------------------------------------------------------------
 
 
-@router.get(
-    "/dev/mail", response_class=HTMLResponse, dependencies=[Depends(development_only)]
-)
+@router.get("/dev/mail", response_class=HTMLResponse, dependencies=[Depends(development_only)])
 async def mail_page(request: Request, subject: OutboxReader) -> HTMLResponse:
     request.state.locale = subject.user.locale
     mails = await asyncio.to_thread(mailcatcher.list_mails, maildir(_settings(request)))
