@@ -177,6 +177,7 @@ class DeliveryPump:
     async def record(self, tenant_id: TenantId, outcomes: list[Outcome]) -> None:
         now = datetime.now(UTC)
         devstub_ids: list[str] = []
+        changes: list[dict[str, Any]] = []
         async with self.database.transaction(tenant_id) as session:
             for outcome in outcomes:
                 message = outcome.message
@@ -184,14 +185,13 @@ class DeliveryPump:
                     await write_entry(session, message)
                     continue
                 values, action = self._outcome_values(outcome, now)
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.tenant_id == tenant_id, OutboxMessage.id == message.id)
-                    .values(**values)
-                )
+                changes.append({"tenant_id": tenant_id, "id": message.id, **values})
                 session.add(_event(message, action, values))
                 if outcome.result and outcome.result.provider == devstub.NAME:
                     devstub_ids.append(outcome.result.provider_message_id)
+            if changes:
+                # ORM bulk UPDATE by primary key: one executemany for the whole batch.
+                await session.execute(update(OutboxMessage), changes)
             if devstub_ids and self.job_app is not None:
                 await schedule_simulated_delivery(
                     self.job_app, session, tenant_id, devstub_ids,
