@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.contracts.fakes import FakeBrevo, FakeInfobip, FakeProvider  # noqa: E402
+from tests.contracts.fakes import FakeBrevo, FakeInfobip, FakeProvider
 
 
 def with_stats(fake: FakeProvider) -> Starlette:

@@ -68,7 +68,7 @@ async def wait_for_port(port: int) -> None:
 
 
 def fake_stats(port: int) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats") as answer:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats") as answer:
         stats: dict[str, Any] = json.loads(answer.read())
         return stats
 
@@ -165,9 +165,7 @@ async def throughput(
     ]
 
 
-async def dispatch_load(
-    port: int, token: str, seconds: float, concurrency: int
-) -> list[float]:
+async def dispatch_load(port: int, token: str, seconds: float, concurrency: int) -> list[float]:
     latencies: list[float] = []
     stop_at = time.perf_counter() + seconds
     counter = iter(range(10**9))
@@ -256,6 +254,7 @@ async def main() -> None:
     parser.add_argument("--sms", type=int, default=450)  # DevPro caps SMS at 500 a month
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--in-flight", type=int, default=8)
     args = parser.parse_args()
 
     register_modules()
@@ -266,7 +265,9 @@ async def main() -> None:
         tenant = await make_tenant(session, slug="bench", plan_code="DevPro")
     await engine.dispose()
     sender = Sender(tenant.id, tenant.admin_id)
-    settings = test_db.settings.model_copy(update={"notify_batch_size": 500})
+    settings = test_db.settings.model_copy(
+        update={"notify_batch_size": 500, "notify_send_concurrency": args.in_flight}
+    )
 
     ports = (free_port(), free_port())
     fakes = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)

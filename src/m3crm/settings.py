@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     notify_credentials_key: SecretStr = SecretStr("dev-only-notify-key-change-me")
     notify_throttle_per_minute: dict[str, int] = {"email": 6000, "sms": 600, "whatsapp": 600}
     notify_batch_size: int = 200
-    notify_send_concurrency: int = 64
+    notify_send_concurrency: int = 32
     notify_claim_seconds: float = 120.0
     notify_poll_seconds: float = 1.0
     notify_retry_minutes: list[float] = [1.0, 5.0, 15.0]

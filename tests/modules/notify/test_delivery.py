@@ -434,9 +434,7 @@ async def test_killed_pump_loses_no_message_and_delivers_none_twice(
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     recorded_before = {
-        str(m.id)
-        for m in (await all_messages(database, tenant))
-        if m.status is MessageStatus.SENT
+        str(m.id) for m in (await all_messages(database, tenant)) if m.status is MessageStatus.SENT
     }
     assert len(recorded_before) < total  # the kill landed mid-run
     await asyncio.sleep(2.5)  # the dead worker's claims lapse

@@ -36,7 +36,13 @@ class ProviderFactory:
 
     def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
-        self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+        # Keep-alive for as many connections as sends in flight: a smaller keep-alive
+        # pool would close and reopen connections on every batch.
+        in_flight = settings.notify_send_concurrency
+        self.client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0, connect=5.0),
+            limits=httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight),
+        )
         self.cipher = CredentialCipher(settings.notify_credentials_key.get_secret_value())
         self.devstub_sms = DevStubTextProvider("sms")
         self.devstub_whatsapp = DevStubTextProvider("whatsapp")
