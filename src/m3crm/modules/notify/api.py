@@ -7,7 +7,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
-from sqlalchemy import select
 
 from m3crm.kernel.auth import DbSession, get_settings_dep
 from m3crm.kernel.errors import (
@@ -24,7 +23,7 @@ from m3crm.kernel.errors import (
 )
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, PageRequest
-from m3crm.kernel.tenancy.models import User
+from m3crm.kernel.tenancy.repository import user_by_id
 from m3crm.modules.notify import consent, inbox, outbox, preferences, templates
 from m3crm.modules.notify.addresses import normalize_e164
 from m3crm.modules.notify.auth import (
@@ -297,8 +296,7 @@ async def _consent_subject(session: DbSession, body: ConsentIn) -> ConsentSubjec
     """Only users are consent subjects until the contacts module registers its own."""
     if body.subject_type is not SubjectType.USER:
         raise ValidationFailed({"subject_type": N_("Contacts are not available yet.")})
-    found = await session.execute(select(User.id).where(User.id == body.subject_id))
-    if found.first() is None:
+    if await user_by_id(session, body.subject_id) is None:
         raise NotFound()
     return ConsentSubject(body.subject_type, body.subject_id)
 
@@ -394,7 +392,7 @@ async def user_notifications(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> InboxPage:
-    if (await session.execute(select(User.id).where(User.id == user_id))).first() is None:
+    if await user_by_id(session, user_id) is None:
         raise NotFound()
     page = await inbox.list_entries(
         session, user_id, PageRequest(limit=limit, cursor=cursor), is_read=is_read

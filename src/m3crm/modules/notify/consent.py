@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +22,7 @@ from m3crm.kernel.audit import Actor, EntityRef
 from m3crm.kernel.errors import DomainError
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId, new_id
+from m3crm.modules.notify import repository
 from m3crm.modules.notify.models import (
     Channel,
     ChannelConsent,
@@ -50,36 +50,6 @@ class ConsentSubject:
     id: UUID
 
 
-async def latest_consent(
-    session: AsyncSession, subject: ConsentSubject, channel: Channel
-) -> ConsentAction | None:
-    stmt = (
-        select(ChannelConsent.action)
-        .where(
-            ChannelConsent.subject_type == subject.type,
-            ChannelConsent.subject_id == subject.id,
-            ChannelConsent.channel == channel,
-        )
-        .order_by(ChannelConsent.consent_at.desc(), ChannelConsent.id.desc())
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def is_stopped(session: AsyncSession, e164: str) -> bool:
-    stmt = select(SmsStop.id).where(SmsStop.e164_value == e164).limit(1)
-    return (await session.execute(stmt)).first() is not None
-
-
-async def is_suppressed(session: AsyncSession, channel: Channel, value: str) -> bool:
-    stmt = (
-        select(Suppression.id)
-        .where(Suppression.channel == channel, Suppression.normalized_value == value)
-        .limit(1)
-    )
-    return (await session.execute(stmt)).first() is not None
-
-
 async def check(
     session: AsyncSession,
     *,
@@ -92,13 +62,17 @@ async def check(
 ) -> None:
     """Raise `ConsentRequired` when the message may not go to `address`."""
     stop_binds = type is MessageType.MARKETING or not allow_transactional_over_stop
-    if channel is Channel.SMS and stop_binds and await is_stopped(session, address):
+    if channel is Channel.SMS and stop_binds and await repository.is_stopped(session, address):
         raise ConsentRequired(channel, "stopped")
     if type is MessageType.TRANSACTIONAL or channel is Channel.INBOX:
         return
-    if channel is Channel.EMAIL and await is_suppressed(session, channel, address):
+    if channel is Channel.EMAIL and await repository.is_suppressed(session, channel, address):
         raise ConsentRequired(channel, "suppressed")
-    latest = await latest_consent(session, subject, channel) if subject else None
+    latest = (
+        await repository.latest_consent(session, subject.type, subject.id, channel)
+        if subject
+        else None
+    )
     if latest is ConsentAction.OPT_OUT:
         raise ConsentRequired(channel, "opted_out")
     opted_in = latest is ConsentAction.OPT_IN or bool(marketing_preference)

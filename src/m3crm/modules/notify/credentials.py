@@ -12,13 +12,13 @@ import json
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import Actor, EntityRef
 from m3crm.kernel.ids import new_id
+from m3crm.modules.notify import repository
 from m3crm.modules.notify.models import ProviderCredential
 
 
@@ -43,13 +43,7 @@ async def stored_credentials(
     session: AsyncSession, cipher: CredentialCipher, provider: str
 ) -> dict[str, Any]:
     """The tenant's override merged over the global row (RLS shows exactly these two)."""
-    rows = (
-        await session.execute(
-            select(ProviderCredential)
-            .where(ProviderCredential.provider == provider)
-            .order_by(ProviderCredential.tenant_id.is_not(None))
-        )
-    ).scalars()
+    rows = await repository.credential_rows(session, provider)
     merged: dict[str, Any] = {}
     for row in rows:
         merged.update(cipher.decrypt(row.data))

@@ -30,13 +30,14 @@ from uuid import UUID
 import procrastinate
 import psycopg
 import structlog
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import AuditLog
 from m3crm.kernel.db.definers import OUTBOX_DUE_TENANTS, OUTBOX_QUEUE_DEPTH
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.ids import TenantId
+from m3crm.modules.notify import repository
 from m3crm.modules.notify.inbox import write_entry
 from m3crm.modules.notify.metrics import FAILURES, QUEUE_DEPTH, SEND_LATENCY, SENT
 from m3crm.modules.notify.models import (
@@ -135,30 +136,10 @@ class DeliveryPump:
 
     async def claim(self, tenant_id: TenantId) -> list[OutboxMessage]:
         lease = timedelta(seconds=self.settings.notify_claim_seconds)
-        due = (
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.tenant_id == tenant_id,
-                OutboxMessage.status == MessageStatus.QUEUED,
-                OutboxMessage.scheduled_at <= func.now(),
-                or_(
-                    OutboxMessage.claimed_until.is_(None),
-                    OutboxMessage.claimed_until < func.now(),
-                ),
-            )
-            .order_by(OutboxMessage.scheduled_at)
-            .limit(self.settings.notify_batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            update(OutboxMessage)
-            .where(OutboxMessage.tenant_id == tenant_id, OutboxMessage.id.in_(due))
-            .values(claimed_until=func.now() + lease, attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage)
-            .execution_options(synchronize_session=False)
-        )
         async with self.database.transaction(tenant_id) as session:
-            return list((await session.execute(stmt)).scalars())
+            return await repository.claim_due(
+                session, tenant_id, limit=self.settings.notify_batch_size, lease=lease
+            )
 
     async def deliver(self, tenant_id: TenantId, batch: list[OutboxMessage]) -> None:
         async with self.database.transaction(tenant_id) as session:

@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +41,8 @@ from m3crm.kernel.errors import DomainError, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId, new_id
 from m3crm.kernel.tenancy.models import Tenant, User
-from m3crm.modules.notify import consent, preferences, templates
+from m3crm.kernel.tenancy.repository import user_by_id
+from m3crm.modules.notify import consent, preferences, repository, templates
 from m3crm.modules.notify.addresses import normalize_address
 from m3crm.modules.notify.inbox import inbox_content, write_entry
 from m3crm.modules.notify.metrics import DISPATCHED
@@ -321,7 +321,7 @@ async def _family(session: AsyncSession, req: DispatchRequest) -> str:
 async def _recipient(session: AsyncSession, user_id: UUID | None) -> User | None:
     if user_id is None:
         return None
-    user = (await session.execute(select(User).where(User.id == user_id))).scalar_one_or_none()
+    user = await user_by_id(session, user_id)
     if user is None:
         raise ValidationFailed({"recipient_user_id": N_("No such user.")})
     return user
@@ -540,26 +540,12 @@ async def _existing(
     session: AsyncSession, base_key: str, channel: Channel
 ) -> DispatchResult | None:
     """The messages of an earlier identical dispatch, if there was one."""
-    primary = (
-        await session.execute(
-            select(OutboxMessage).where(
-                OutboxMessage.idempotency_key == f"{base_key}:{channel.value}"
-            )
-        )
-    ).scalar_one_or_none()
+    primary = await repository.message_by_key(session, f"{base_key}:{channel.value}")
     if primary is None:
         return None
     rows = [primary]
     if primary.dispatch_group_id is not None:
-        rows = list(
-            (
-                await session.execute(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.dispatch_group_id == primary.dispatch_group_id)
-                    .order_by(OutboxMessage.is_mirror, OutboxMessage.id)
-                )
-            ).scalars()
-        )
+        rows = await repository.group_messages(session, primary.dispatch_group_id)
     return DispatchResult(
         dispatch_group_id=primary.dispatch_group_id,
         messages=[_queued(r) for r in rows],

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.errors import NotFound
-from m3crm.kernel.pagination import Page, PageRequest, paginate_by_id
+from m3crm.kernel.pagination import Page, PageRequest
+from m3crm.modules.notify import repository
 from m3crm.modules.notify.models import (
     InboxCategory,
     InboxEntry,
@@ -59,10 +60,6 @@ async def write_entry(session: AsyncSession, row: OutboxMessage) -> InboxEntry:
     return entry
 
 
-def _visible(user_id: UUID) -> ColumnElement[bool]:
-    return and_(InboxEntry.recipient_user_id == user_id, InboxEntry.archived_at.is_(None))
-
-
 async def list_entries(
     session: AsyncSession,
     user_id: UUID,
@@ -73,27 +70,17 @@ async def list_entries(
     category: InboxCategory | None = None,
 ) -> Page[InboxEntry]:
     """Newest first, seek-paginated by id (UUIDv7 ids are time-ordered)."""
-    stmt = select(InboxEntry).where(_visible(user_id))
-    if is_read is not None:
-        stmt = stmt.where(InboxEntry.is_read.is_(is_read))
-    if since is not None:
-        stmt = stmt.where(InboxEntry.created_at >= since)
-    if category is not None:
-        stmt = stmt.where(InboxEntry.category == category)
-    return await paginate_by_id(session, stmt, InboxEntry.id, page)
+    return await repository.inbox_page(
+        session, user_id, page, is_read=is_read, since=since, category=category
+    )
 
 
 async def unread_count(session: AsyncSession, user_id: UUID) -> int:
-    stmt = select(func.count()).where(_visible(user_id), InboxEntry.is_read.is_(False))
-    return int((await session.execute(stmt)).scalar_one())
+    return await repository.unread_count(session, user_id)
 
 
 async def mark_read(session: AsyncSession, user_id: UUID, entry_id: UUID) -> InboxEntry:
-    entry = (
-        await session.execute(
-            select(InboxEntry).where(InboxEntry.id == entry_id, _visible(user_id))
-        )
-    ).scalar_one_or_none()
+    entry = await repository.inbox_entry(session, user_id, entry_id)
     if entry is None:
         raise NotFound()
     if not entry.is_read:
@@ -105,12 +92,4 @@ async def mark_read(session: AsyncSession, user_id: UUID, entry_id: UUID) -> Inb
 
 async def mark_all_read(session: AsyncSession, user_id: UUID, ids: list[UUID] | None) -> int:
     """Mark the given entries (or all unread ones) read; the number changed."""
-    stmt = (
-        update(InboxEntry)
-        .where(_visible(user_id), InboxEntry.is_read.is_(False))
-        .values(is_read=True, read_at=datetime.now(UTC))
-    )
-    if ids is not None:
-        stmt = stmt.where(InboxEntry.id.in_(ids))
-    result = await session.execute(stmt)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return await repository.mark_unread_read(session, user_id, ids, datetime.now(UTC))

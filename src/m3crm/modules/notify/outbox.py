@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import Actor, EntityRef
 from m3crm.kernel.errors import InvalidTransition, NotFound
-from m3crm.kernel.pagination import Page, PageRequest, paginate_by_id
+from m3crm.kernel.pagination import Page, PageRequest
+from m3crm.modules.notify import repository
 from m3crm.modules.notify.models import Channel, MessageStatus, OutboxMessage
 
 WAKE_CHANNEL = "m3crm_outbox"
@@ -32,24 +33,19 @@ async def list_messages(
     until: datetime | None = None,
     dispatch_group_id: UUID | None = None,
 ) -> Page[OutboxMessage]:
-    stmt = select(OutboxMessage)
-    if status is not None:
-        stmt = stmt.where(OutboxMessage.status == status)
-    if channel is not None:
-        stmt = stmt.where(OutboxMessage.channel == channel)
-    if since is not None:
-        stmt = stmt.where(OutboxMessage.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(OutboxMessage.created_at < until)
-    if dispatch_group_id is not None:
-        stmt = stmt.where(OutboxMessage.dispatch_group_id == dispatch_group_id)
-    return await paginate_by_id(session, stmt, OutboxMessage.id, page)
+    return await repository.messages_page(
+        session,
+        page,
+        status=status,
+        channel=channel,
+        since=since,
+        until=until,
+        dispatch_group_id=dispatch_group_id,
+    )
 
 
 async def get_message(session: AsyncSession, message_id: UUID) -> OutboxMessage:
-    message = (
-        await session.execute(select(OutboxMessage).where(OutboxMessage.id == message_id))
-    ).scalar_one_or_none()
+    message = await repository.message_by_id(session, message_id)
     if message is None:
         raise NotFound()
     return message

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.modules.notify.models import NotificationPolicy
+from m3crm.modules.notify import repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +19,7 @@ class Policies:
 
 
 async def load_policies(session: AsyncSession) -> Policies:
-    rows = (await session.execute(select(NotificationPolicy.key, NotificationPolicy.value))).all()
-    values: dict[str, Any] = {key: value for key, value in rows}
+    values = await repository.policy_values(session)
     return Policies(
         mirroring=bool(values.get("mirroring", True)),
         allow_transactional_over_stop=bool(values.get("allow_transactional_over_stop", False)),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import Actor, EntityRef
+from m3crm.modules.notify import repository
 from m3crm.modules.notify.models import NotificationPreference
 
 EDITABLE = (
@@ -38,8 +38,7 @@ def defaults(tenant_id: UUID, user_id: UUID) -> NotificationPreference:
 
 
 async def stored(session: AsyncSession, user_id: UUID) -> NotificationPreference | None:
-    stmt = select(NotificationPreference).where(NotificationPreference.user_id == user_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await repository.stored_preferences(session, user_id)
 
 
 async def effective(

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import Actor, EntityRef
 from m3crm.kernel.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from m3crm.kernel.i18n import N_
+from m3crm.modules.notify import repository
 from m3crm.modules.notify.catalog import code_for
 from m3crm.modules.notify.models import Channel, MessageTemplate, TemplateStatus
 from m3crm.modules.notify.rendering import undeclared_variables
@@ -40,29 +40,13 @@ async def resolve(
     session: AsyncSession, *, channel: Channel, family: str, locales: Sequence[str]
 ) -> MessageTemplate | None:
     """The approved template to send, or `None` (the caller decides hard or soft fail)."""
-    rank = case({loc: i for i, loc in enumerate(locales)}, value=MessageTemplate.locale)
-    stmt = (
-        select(MessageTemplate)
-        .where(
-            MessageTemplate.code == code_for(family, channel),
-            MessageTemplate.status == TemplateStatus.APPROVED,
-            MessageTemplate.locale.in_(list(locales)),
-        )
-        .order_by(rank, MessageTemplate.tenant_id.is_(None))
-        .limit(1)
+    return await repository.approved_template(
+        session, code=code_for(family, channel), locales=locales
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def family_of_code(session: AsyncSession, code: str) -> tuple[str, Channel] | None:
-    row = (
-        await session.execute(
-            select(MessageTemplate.family, MessageTemplate.channel)
-            .where(MessageTemplate.code == code)
-            .limit(1)
-        )
-    ).one_or_none()
-    return (row[0], row[1]) if row else None
+    return await repository.family_of_code(session, code)
 
 
 async def list_templates(
@@ -74,22 +58,9 @@ async def list_templates(
     status: TemplateStatus | None,
 ) -> list[MessageTemplate]:
     """Global and own templates (RLS shows both), newest version first per code."""
-    stmt = select(MessageTemplate).order_by(
-        MessageTemplate.family,
-        MessageTemplate.channel,
-        MessageTemplate.locale,
-        MessageTemplate.tenant_id.is_(None),
-        MessageTemplate.version.desc(),
+    return await repository.templates(
+        session, channel=channel, family=family, locale=locale, status=status
     )
-    if channel is not None:
-        stmt = stmt.where(MessageTemplate.channel == channel)
-    if family is not None:
-        stmt = stmt.where(MessageTemplate.family == family)
-    if locale is not None:
-        stmt = stmt.where(MessageTemplate.locale == locale)
-    if status is not None:
-        stmt = stmt.where(MessageTemplate.status == status)
-    return list((await session.execute(stmt)).scalars())
 
 
 async def get_template(session: AsyncSession, template_id: UUID) -> MessageTemplate:
@@ -137,15 +108,7 @@ async def create_template(
         raise ValidationFailed({"subject": N_("E-mail and inbox templates need a subject.")})
     _check_content(subject, body, body_html, variables)
     code = code_for(family, channel)
-    latest = (
-        await session.execute(
-            select(func.max(MessageTemplate.version)).where(
-                MessageTemplate.tenant_id == actor.tenant_id,
-                MessageTemplate.code == code,
-                MessageTemplate.locale == locale,
-            )
-        )
-    ).scalar_one()
+    latest = await repository.latest_own_version(session, actor.tenant_id, code, locale)
     template = MessageTemplate(
         tenant_id=actor.tenant_id,
         channel=channel,
@@ -220,16 +183,7 @@ async def approve(
 ) -> MessageTemplate:
     if template.tenant_id != actor.tenant_id or template.status is not TemplateStatus.DRAFT:
         raise InvalidTransition("message_template", template.status.value, "approved")
-    await session.execute(
-        update(MessageTemplate)
-        .where(
-            MessageTemplate.tenant_id == actor.tenant_id,
-            MessageTemplate.code == template.code,
-            MessageTemplate.locale == template.locale,
-            MessageTemplate.status == TemplateStatus.APPROVED,
-        )
-        .values(status=TemplateStatus.RETIRED)
-    )
+    await repository.retire_approved(session, actor.tenant_id, template.code, template.locale)
     template.status = TemplateStatus.APPROVED
     await session.flush()
     await audit.record(

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,7 @@ from m3crm.kernel.audit import AuditLog
 from m3crm.kernel.db.definers import OUTBOX_TENANT_BY_PROVIDER_ID
 from m3crm.kernel.db.session import Database, bind_tenant
 from m3crm.kernel.ids import TenantId, new_id
-from m3crm.modules.notify import consent
+from m3crm.modules.notify import consent, repository
 from m3crm.modules.notify.metrics import DELIVERY_EVENTS
 from m3crm.modules.notify.models import (
     Channel,
@@ -161,16 +161,7 @@ async def apply(
     session: AsyncSession, tenant_id: TenantId, provider: str, event: DeliveryEvent
 ) -> bool:
     """Apply one report to its message; True when the message's status changed."""
-    message = (
-        await session.execute(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.provider == provider,
-                OutboxMessage.provider_message_id == event.provider_message_id,
-            )
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    message = await repository.message_by_provider_id(session, provider, event.provider_message_id)
     if message is None:
         return False
     DELIVERY_EVENTS.labels(provider=provider, status=event.status.value).inc()
