@@ -6,9 +6,23 @@ import hypothesis
 import schemathesis
 from hypothesis import HealthCheck
 
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
 from m3crm.app import create_app
 from tests.conftest import World
 from tests.live import serve
+
+
+# Operations whose 422 also covers rules a JSON schema cannot state (a phone number that
+# does not exist, a template variable that was not declared, a family without templates):
+# schema-valid data may be refused there, so only "valid data accepted" is skipped.
+SEMANTIC_422 = {
+    "POST /v1/notify/dispatch": "E.164 validity, template family, either code or family",
+    "POST /v1/notify/templates": "template variables must be declared",
+    "PATCH /v1/notify/templates/{template_id}": "template variables must be declared",
+    "POST /v1/notify/opt-in": "E.164 validity of `e164`",
+    "POST /v1/notify/opt-out": "E.164 validity of `e164`",
+}
 
 
 def test_openapi_operations_pass_schemathesis_checks(world: World) -> None:
@@ -28,7 +42,10 @@ def test_openapi_operations_pass_schemathesis_checks(world: World) -> None:
             )
             @hypothesis.given(case=operation.as_strategy())
             def check(case: schemathesis.Case) -> None:
-                case.call_and_validate(base_url=base_url, headers=headers)
+                excluded = (
+                    [positive_data_acceptance] if case.operation.label in SEMANTIC_422 else []
+                )
+                case.call_and_validate(base_url=base_url, headers=headers, excluded_checks=excluded)
 
             try:
                 check()

@@ -51,6 +51,8 @@ from m3crm.modules.notify.models import (
 )
 from m3crm.modules.notify.rendering import missing_variables, render
 from m3crm.modules.notify.schemas import (
+    FAMILY_PATTERN,
+    LOCALE_PATTERN,
     ConsentIn,
     ConsentOut,
     CredentialsIn,
@@ -175,8 +177,8 @@ async def list_templates(
     session: DbSession,
     subject: TemplateManager,
     channel: Channel | None = None,
-    family: Annotated[str | None, Query(max_length=150)] = None,
-    locale: Annotated[str | None, Query(max_length=8)] = None,
+    family: Annotated[str | None, Query(max_length=120, pattern=FAMILY_PATTERN)] = None,
+    locale: Annotated[str | None, Query(max_length=8, pattern=LOCALE_PATTERN)] = None,
     status: TemplateStatus | None = None,
 ) -> list[TemplateOut]:
     rows = await templates.list_templates(
@@ -203,7 +205,7 @@ async def create_template(
         subject=body.subject,
         body=body.body,
         body_html=body.body_html,
-        variables=body.variables,
+        variables={name: spec.model_dump() for name, spec in body.variables.items()},
         provider_template_id=body.provider_template_id,
     )
     return TemplateOut.model_validate(template)
@@ -229,7 +231,7 @@ async def update_template(
     template_id: UUID, body: TemplatePatch, session: DbSession, subject: TemplateManager
 ) -> TemplateOut:
     template = await templates.get_template(session, template_id)
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.model_dump(exclude_unset=True)  # variables dump to plain dicts
     if "body" in changes and changes["body"] is None:
         raise ValidationFailed({"body": N_("The body cannot be empty.")})
     updated = await templates.update_draft(session, subject, template, changes)

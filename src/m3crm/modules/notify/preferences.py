@@ -60,7 +60,8 @@ async def update(
         session.add(prefs)
     before = as_dict(prefs)
     for name, value in changes.items():
-        if name in EDITABLE:
+        # `null` clears the locale (back to the account's); for a switch it changes nothing.
+        if name in EDITABLE and (value is not None or name == "locale"):
             setattr(prefs, name, value)
     await session.flush()
     await audit.record(

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from m3crm.kernel.inputs import StorableModel
 from m3crm.modules.notify.models import (
     Channel,
     ConsentAction,
@@ -19,24 +20,26 @@ from m3crm.modules.notify.models import (
     TemplateStatus,
 )
 
-Code = Field(min_length=1, max_length=150, pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+FAMILY_PATTERN = r"^[a-z0-9_]+(\.[a-z0-9_]+)+$"
+# 120 leaves room for the channel a template code adds (`otp.whatsapp.verify_phone`).
+Code = Field(min_length=1, max_length=120, pattern=FAMILY_PATTERN)
 LOCALE_PATTERN = r"^[a-z]{2}(-[A-Za-z]{2})?$"
 Locale = Field(min_length=2, max_length=8, pattern=LOCALE_PATTERN)
 OptionalLocale = Field(default=None, min_length=2, max_length=8, pattern=LOCALE_PATTERN)
 
 
-class MirrorIn(BaseModel):
+class MirrorIn(StorableModel):
     email: bool = True
     inbox: bool = True
 
 
-class DispatchIn(BaseModel):
+class DispatchIn(StorableModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel
     to: str | None = Field(default=None, max_length=320)
-    template_code: str | None = Field(default=None, max_length=150)
-    family: str | None = Field(default=None, max_length=150)
+    template_code: str | None = Field(default=None, max_length=150, pattern=FAMILY_PATTERN)
+    family: str | None = Field(default=None, max_length=120, pattern=FAMILY_PATTERN)
     payload: dict[str, Any] = Field(default_factory=dict)
     type: MessageType = MessageType.TRANSACTIONAL
     mirror: bool | MirrorIn | None = None
@@ -101,7 +104,14 @@ class MessagePage(BaseModel):
     next_cursor: str | None
 
 
-class TemplateIn(BaseModel):
+class VariableSpec(StorableModel):
+    model_config = ConfigDict(extra="forbid")
+
+    required: bool = True
+    description: str | None = Field(default=None, max_length=300)
+
+
+class TemplateIn(StorableModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel
@@ -111,18 +121,18 @@ class TemplateIn(BaseModel):
     subject: str | None = Field(default=None, max_length=500)
     body: str = Field(min_length=1, max_length=20_000)
     body_html: str | None = Field(default=None, max_length=100_000)
-    variables: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    variables: dict[str, VariableSpec] = Field(default_factory=dict, max_length=100)
     provider_template_id: str | None = Field(default=None, max_length=100)
 
 
-class TemplatePatch(BaseModel):
+class TemplatePatch(StorableModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     subject: str | None = Field(default=None, max_length=500)
     body: str | None = Field(default=None, min_length=1, max_length=20_000)
     body_html: str | None = Field(default=None, max_length=100_000)
-    variables: dict[str, dict[str, Any]] | None = None
+    variables: dict[str, VariableSpec] | None = Field(default=None, max_length=100)
     provider_template_id: str | None = Field(default=None, max_length=100)
 
 
@@ -148,6 +158,10 @@ class TemplateOut(BaseModel):
 
 
 class PreviewIn(BaseModel):
+    """Rendered, never stored: any JSON payload is fine."""
+
+    model_config = ConfigDict(extra="forbid")
+
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -158,7 +172,7 @@ class PreviewOut(BaseModel):
     missing_variables: list[str]
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(StorableModel):
     model_config = ConfigDict(extra="forbid")
 
     subject_type: SubjectType
@@ -205,7 +219,7 @@ class InboxPage(BaseModel):
     unread: int
 
 
-class MarkReadIn(BaseModel):
+class MarkReadIn(StorableModel):
     ids: list[UUID] | None = Field(default=None, max_length=500)
 
 
@@ -213,7 +227,7 @@ class MarkedOut(BaseModel):
     updated: int
 
 
-class PreferencesIn(BaseModel):
+class PreferencesIn(StorableModel):
     model_config = ConfigDict(extra="forbid")
 
     email_on_sms: bool | None = None
@@ -237,12 +251,12 @@ class PreferencesOut(BaseModel):
     locale: str | None
 
 
-class CredentialsIn(BaseModel):
+class CredentialsIn(StorableModel):
     model_config = ConfigDict(extra="forbid")
 
     provider: Literal["brevo", "infobip"]
-    api_key: str = Field(min_length=1, max_length=500)
-    base_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://")
+    api_key: str = Field(min_length=1, max_length=500, pattern=r"^[\x21-\x7e]+$")
+    base_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://[\x21-\x7e]+$")
 
 
 class WebhookAck(BaseModel):
