@@ -5,13 +5,11 @@ from __future__ import annotations
 import hypothesis
 import schemathesis
 from hypothesis import HealthCheck
-
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from m3crm.app import create_app
 from tests.conftest import World
 from tests.live import serve
-
 
 # Operations whose 422 also covers rules a JSON schema cannot state (a phone number that
 # does not exist, a template variable that was not declared, a family without templates):
