@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES: tuple[str, ...] = ("access", "plans", "runs", "notify")
+MODULES: tuple[str, ...] = ("access", "plans", "runs", "notify", "identity")
 
 
 def load_models() -> None:

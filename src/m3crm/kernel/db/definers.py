@@ -96,7 +96,21 @@ OUTBOX_QUEUE_DEPTH: Final = DefinerFunction(
     purpose="Metrics: how many messages are due, all tenants together (a count only).",
 )
 
+LOGIN_CANDIDATES: Final = DefinerFunction(
+    name="m3crm_login_candidates",
+    arguments="p_email text",
+    returns="TABLE(tenant_id uuid, user_id uuid, slug text, tenant_name text)",
+    body=(
+        "SELECT u.tenant_id, u.id, t.slug::text, t.name::text FROM users u"
+        " JOIN tenants t ON t.id = u.tenant_id"
+        " WHERE u.email = p_email::citext AND t.status = 'active' AND u.status = 'active'"
+        " ORDER BY t.slug LIMIT 20"
+    ),
+    purpose="Login before the tenant is known: the workspaces where this e-mail may sign in.",
+)
+
 ALL: Final[tuple[DefinerFunction, ...]] = (
+    LOGIN_CANDIDATES,
     OUTBOX_DUE_TENANTS,
     OUTBOX_TENANT_BY_PROVIDER_ID,
     OUTBOX_QUEUE_DEPTH,
