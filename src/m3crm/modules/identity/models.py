@@ -121,7 +121,7 @@ class BackupCode(TenantModel):
 
 class TokenPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose name, not a secret)
     LOGIN_CHALLENGE = "login_challenge"
 
 
