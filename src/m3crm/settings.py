@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     jwt_audience: str = "m3crm-api"
     jwt_algorithms: list[str] = ["HS256"]
     access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    refresh_absolute_days: int = 90
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 10
+    secrets_key: SecretStr = SecretStr("dev-only-secrets-key-change-me")
+    cookie_secure: bool = False
     rate_limit_user: str = "600/minute"
     rate_limit_tenant: str = "6000/minute"
     rate_limit_ip: str = "1200/minute"

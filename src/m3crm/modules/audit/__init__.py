@@ -1,0 +1,1 @@
+"""Audit trail API and viewer (spec Section 18): search, diff, streamed export."""

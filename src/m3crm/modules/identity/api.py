@@ -1,0 +1,11 @@
+"""JSON API of the identity capability: one router made of its parts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from m3crm.modules.identity import api_auth, api_invites, api_phone, api_twofa, api_users
+
+router = APIRouter()
+for part in (api_auth, api_invites, api_twofa, api_phone, api_users):
+    router.include_router(part.router)

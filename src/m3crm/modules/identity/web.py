@@ -1,0 +1,11 @@
+"""Pages of the identity capability: one router made of its parts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from m3crm.modules.identity import web_auth, web_profile, web_security
+
+router = APIRouter(include_in_schema=False)
+for part in (web_auth, web_security, web_profile):
+    router.include_router(part.router)
