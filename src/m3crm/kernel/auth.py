@@ -8,7 +8,7 @@ tenant (RLS on), refusing suspended or deactivated users and inactive tenants.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import NotAuthenticated, PermissionDenied
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
+from m3crm.kernel.permission_codes import SELF_SERVICE
 from m3crm.kernel.permissions import ensure_known, load_permissions
 from m3crm.kernel.ratelimit import RateLimiter
 from m3crm.kernel.tenancy.models import Tenant, TenantStatus, User, UserStatus
@@ -48,6 +49,7 @@ class AuthSubject:
     tenant_id: TenantId
     user: User
     permissions: frozenset[str]
+    session_id: UUID | None = None
 
     @property
     def user_id(self) -> UUID:
@@ -79,6 +81,22 @@ async def get_session(
 DbSession = Annotated[AsyncSession, Depends(get_session)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token (JWT)")
+
+
+SessionCheck = Callable[[AsyncSession, UUID], Awaitable[bool]]
+
+
+async def _no_sessions(session: AsyncSession, session_id: UUID) -> bool:
+    return False
+
+
+_session_is_live: SessionCheck = _no_sessions
+
+
+def register_session_check(check: SessionCheck) -> None:
+    """The identity module tells the kernel whether a token's session still lives."""
+    global _session_is_live
+    _session_is_live = check
 
 
 async def load_subject(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> AuthSubject | None:
@@ -118,6 +136,10 @@ async def current_subject(
     subject = await load_subject(session, claims.tenant_id, claims.user_id)
     if subject is None:
         raise NotAuthenticated(N_("This account cannot sign in."))
+    if claims.session_id is not None:
+        if not await _session_is_live(session, claims.session_id):
+            raise NotAuthenticated(N_("This session has ended; sign in again."))
+        subject = replace(subject, session_id=claims.session_id)
     limiter: RateLimiter = request.app.state.limiter
     await limiter.hit_subject(str(subject.tenant_id), str(subject.user_id))
     structlog.contextvars.bind_contextvars(
@@ -130,13 +152,21 @@ async def current_subject(
 Subject = Annotated[AuthSubject, Depends(current_subject)]
 
 
+class EmailUnverified(PermissionDenied):
+    code = "AUTH_EMAIL_UNVERIFIED"
+    default_message = N_("Verify your e-mail address first; we sent you a link.")
+
+
 def require(code: str) -> Callable[[AuthSubject], Awaitable[AuthSubject]]:
-    """Dependency: the subject must hold `code` (403 `PERMISSION_DENIED` otherwise)."""
+    """Dependency: the subject must hold `code` (403 `PERMISSION_DENIED` otherwise), and
+    unless `code` is self-service, have a verified e-mail (403 `AUTH_EMAIL_UNVERIFIED`)."""
     ensure_known(code)
 
     async def dependency(subject: Subject) -> AuthSubject:
         if not subject.can(code):
             raise PermissionDenied(details={"permission": code})
+        if not subject.user.is_verified and code not in SELF_SERVICE:
+            raise EmailUnverified(details={"permission": code})
         return subject
 
     dependency.__name__ = f"require_{code.replace('.', '_')}"

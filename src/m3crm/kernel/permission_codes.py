@@ -268,7 +268,7 @@ def _prefixed(*prefixes: str) -> frozenset[str]:
 
 # Acting on one's own account only; every seeded role has them (DECISIONS §1.3 can enforce
 # 2FA for all users, so even a read-only user must be able to set it up).
-_SELF_SERVICE = frozenset(
+SELF_SERVICE = frozenset(
     {
         "session.read.self",
         "session.revoke.self",
@@ -316,7 +316,7 @@ _APPROVER = frozenset({"approvals.requests.read", "approvals.decide"})
 # ("Provider admin restricted to system role", Section 13 §13) has no tenant code at all.
 RESERVED_FOR_SUPER_ADMIN: Final[frozenset[str]] = frozenset()
 
-_STAFF = _SELF_SERVICE | _BUSINESS_READS | _OWN_RECORDS
+_STAFF = SELF_SERVICE | _BUSINESS_READS | _OWN_RECORDS
 _SALES_AGENT = _STAFF | {
     "deal.stage.move",
     "deal.mark.win",
@@ -340,19 +340,19 @@ ROLE_TEMPLATES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
             | {"user.read", "reports.export", "ops.runs.read"}
         )
         - {"customfields.manage"},
-        "finance_manager": _SELF_SERVICE
+        "finance_manager": SELF_SERVICE
         | _BUSINESS_READS
         | _TEAMWORK
         | _area("billing")
         | _APPROVER
         | {"plan.view", "entitlements.view", "seats.view", "reports.export"},
-        "inventory_manager": _SELF_SERVICE
+        "inventory_manager": SELF_SERVICE
         | _BUSINESS_READS
         | _TEAMWORK
         | _area("inventory", "maps")
         | _APPROVER
         | {"reports.export", "ops.runs.read"},
-        "marketing_manager": _SELF_SERVICE
+        "marketing_manager": SELF_SERVICE
         | _BUSINESS_READS
         | _TEAMWORK
         | _area("campaigns")
@@ -372,6 +372,6 @@ ROLE_TEMPLATES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
         },
         # Counts zero seats (DECISIONS §12.2): reads business records, edits nothing but
         # its own account.
-        "viewer": _SELF_SERVICE | _BUSINESS_READS,
+        "viewer": SELF_SERVICE | _BUSINESS_READS,
     }
 )

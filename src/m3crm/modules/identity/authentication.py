@@ -1,0 +1,506 @@
+"""Sign-up, sign-in (password, workspace choice, second factor), e-mail verification and
+password reset (spec §1.4, §1.6).
+
+Sign-in runs before any tenant is known. The workspaces where an e-mail may sign in come
+from a SECURITY DEFINER lookup (ids, slug, name only); the password is then checked in
+each of them with RLS on. Failures are counted per account and committed even though the
+request fails (their own transactions); after `login_max_failures` in a row the account
+is locked for `login_lockout_minutes`. Every refusal is the same 401, whether the e-mail
+exists, the password is wrong or the account is locked, and the password hash is checked
+even for unknown e-mails (constant work). Only after a password matched in several
+workspaces does the answer list them (409 `AUTH_WORKSPACE_REQUIRED`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel import audit
+from m3crm.kernel.audit import EntityRef
+from m3crm.kernel.db.session import Database, bind_tenant
+from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
+from m3crm.kernel.i18n import N_
+from m3crm.kernel.ids import TenantId
+from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.kernel.tenancy.service import create_tenant, create_user
+from m3crm.modules.access.service import access
+from m3crm.modules.identity import repository, sessions
+from m3crm.modules.identity.models import OneTimeToken, TokenPurpose, UserProfile
+from m3crm.modules.identity.secrets import (
+    code_matches,
+    hash_code,
+    hash_password,
+    hash_token,
+    new_code,
+    new_token,
+    password_problem,
+    token_tenant,
+    verify_password,
+)
+from m3crm.modules.identity.sessions import Issued, SystemActor
+from m3crm.modules.notify.addresses import normalize_email
+from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
+from m3crm.modules.notify.models import Channel
+from m3crm.modules.plans.service import plan
+from m3crm.settings import Settings
+
+VERIFY_EMAIL_HOURS = 48
+RESET_MINUTES = 30
+CHALLENGE_MINUTES = 5
+CHALLENGE_MAX_ATTEMPTS = 5
+SIGNUP_PLAN = "DevFree"
+SIGNUP_ROLE = "super_admin"
+
+
+class InvalidCredentials(NotAuthenticated):
+    default_message = N_("The e-mail or password is not correct.")
+
+
+class WorkspaceRequired(DomainError):
+    status_code = 409
+    code = "AUTH_WORKSPACE_REQUIRED"
+    default_message = N_("This e-mail belongs to several workspaces: choose one.")
+
+    def __init__(self, workspaces: list[dict[str, str]]) -> None:
+        super().__init__(details={"workspaces": workspaces})
+
+
+class SecondFactorRequired(DomainError):
+    status_code = 401
+    code = "AUTH_2FA_REQUIRED"
+    default_message = N_("Enter the code from your second factor.")
+
+    def __init__(self, challenge: str, methods: list[str]) -> None:
+        super().__init__(details={"challenge": challenge, "methods": methods})
+
+
+class SecondFactorInvalid(DomainError):
+    status_code = 401
+    code = "AUTH_2FA_INVALID_CODE"
+    default_message = N_("The code is not correct or has expired.")
+
+
+class InvalidToken(DomainError):
+    status_code = 400
+    code = "TOKEN_INVALID"
+    default_message = N_("This link is invalid or has expired.")
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    ip: str | None
+    user_agent: str | None
+
+
+SecondFactorCheck = Callable[[AsyncSession, UUID, str, str], Awaitable[bool]]
+"""`(session, user_id, method, code) -> ok`; provided by the 2FA part (`twofa`)."""
+
+
+def check_password(password: str, email: str, field: str = "password") -> None:
+    problem = password_problem(password, email)
+    if problem:
+        raise ValidationFailed({field: problem})
+
+
+async def sign_up(
+    session: AsyncSession,
+    settings: Settings,
+    notifier: Notifier,
+    *,
+    workspace_name: str,
+    workspace_slug: str,
+    full_name: str,
+    email: str,
+    password: str,
+    locale: str,
+    client: Client,
+) -> Issued:
+    """A new tenant on the free plan, its default roles, its first user (super admin,
+    e-mail not yet verified), the verification e-mail, and a signed-in session."""
+    email = normalize_email(email, field="email")
+    check_password(password, email)
+    try:
+        async with session.begin_nested():
+            tenant = await create_tenant(
+                session, name=workspace_name, slug=workspace_slug, default_locale=locale
+            )
+    except IntegrityError:
+        raise ValidationFailed({"workspace_slug": N_("This workspace address is taken.")}) from None
+    await bind_tenant(session, tenant.id, None)
+    tenant_id = TenantId(tenant.id)
+    await access.install_role_templates(session, tenant_id)
+    await plan.subscribe(session, tenant_id, SIGNUP_PLAN)
+    user = await create_user(
+        session, tenant_id=tenant_id, email=email, full_name=full_name, locale=locale,
+        is_verified=False,
+    )  # fmt: skip
+    user.password_hash = hash_password(password)
+    await access.assign_role(session, tenant_id, user.id, SIGNUP_ROLE)
+    session.add(UserProfile(tenant_id=tenant_id, user_id=user.id, password_changed_at=None))
+    actor = SystemActor(tenant_id, user.id)
+    await audit.record(
+        session, actor, "tenant.created", EntityRef("tenant", tenant.id),
+        after={"name": workspace_name, "slug": workspace_slug, "plan": SIGNUP_PLAN},
+    )  # fmt: skip
+    await audit.record(
+        session, actor, "user.registered", EntityRef("user", user.id),
+        after={"email": email, "role": SIGNUP_ROLE},
+    )  # fmt: skip
+    await send_verification(session, settings, notifier, user)
+    return await sessions.start_session(
+        session, settings, user, ip=client.ip, user_agent=client.user_agent
+    )
+
+
+async def _one_time(
+    session: AsyncSession, user: User, purpose: TokenPurpose, lifetime: timedelta,
+    data: dict[str, Any] | None = None,
+) -> str:  # fmt: skip
+    token, digest = new_token(user.tenant_id)
+    session.add(
+        OneTimeToken(
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=digest,
+            expires_at=datetime.now(UTC) + lifetime,
+            data=data or {},
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def send_verification(
+    session: AsyncSession, settings: Settings, notifier: Notifier, user: User
+) -> None:
+    token = await _one_time(
+        session, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=VERIFY_EMAIL_HOURS)
+    )
+    await notifier.dispatch(
+        session,
+        SystemActor(TenantId(user.tenant_id), user.id),
+        DispatchRequest(
+            channel=Channel.EMAIL,
+            to=user.email,
+            family="auth.verify_email",
+            payload={
+                "verify_url": f"{settings.base_url.rstrip('/')}/verify-email?token={token}",
+                "name": user.full_name,
+            },
+            locale=user.locale,
+            correlation_key=f"verify-email:{hash_token(token)[:32]}",
+        ),
+    )
+
+
+async def _bind_token(session: AsyncSession, token: str) -> None:
+    tenant_id = token_tenant(token)
+    if tenant_id is None:
+        raise InvalidToken()
+    await bind_tenant(session, tenant_id, None)
+
+
+async def _consume(session: AsyncSession, token: str, purpose: TokenPurpose) -> OneTimeToken:
+    await _bind_token(session, token)
+    row = await repository.one_time_token(session, hash_token(token), purpose)
+    if row is None or row.used_at is not None or row.expires_at <= datetime.now(UTC):
+        raise InvalidToken()
+    row.used_at = datetime.now(UTC)
+    return row
+
+
+async def verify_email(session: AsyncSession, token: str) -> User:
+    row = await _consume(session, token, TokenPurpose.VERIFY_EMAIL)
+    user = await repository.user(session, row.user_id)
+    if user is None:
+        raise InvalidToken()
+    if not user.is_verified:
+        user.is_verified = True
+        await audit.record(
+            session, SystemActor(TenantId(user.tenant_id), user.id), "user.email_verified",
+            EntityRef("user", user.id), before={"is_verified": False}, after={"is_verified": True},
+        )  # fmt: skip
+    return user
+
+
+async def request_password_reset(
+    database: Database, settings: Settings, notifier: Notifier, email: str, workspace: str | None
+) -> None:
+    """Send a reset link in each workspace of this e-mail (or the one named). Answers the
+    same whether or not the e-mail exists."""
+    try:
+        email = normalize_email(email, field="email")
+    except ValidationFailed:
+        return
+    async with database.transaction() as session:
+        candidates = await repository.login_candidates(session, email)
+    for candidate in candidates:
+        if workspace and candidate.slug != workspace:
+            continue
+        async with database.transaction(candidate.tenant_id, candidate.user_id) as session:
+            user = await repository.user(session, candidate.user_id)
+            if user is None:
+                continue
+            token = await _one_time(
+                session, user, TokenPurpose.RESET_PASSWORD, timedelta(minutes=RESET_MINUTES)
+            )
+            base = settings.base_url.rstrip("/")
+            await notifier.dispatch(
+                session,
+                SystemActor(TenantId(user.tenant_id), user.id),
+                DispatchRequest(
+                    channel=Channel.EMAIL,
+                    to=user.email,
+                    family="auth.password_reset",
+                    payload={
+                        "reset_url": f"{base}/reset-password?token={token}",
+                        "name": user.full_name,
+                        "minutes": RESET_MINUTES,
+                    },
+                    locale=user.locale,
+                    correlation_key=f"reset:{hash_token(token)[:32]}",
+                ),
+            )
+            await audit.record(
+                session, SystemActor(TenantId(user.tenant_id), user.id),
+                "auth.password_reset.requested", EntityRef("user", user.id),
+            )  # fmt: skip
+
+
+async def reset_password(session: AsyncSession, token: str, password: str) -> User:
+    row = await _consume(session, token, TokenPurpose.RESET_PASSWORD)
+    user = await repository.user(session, row.user_id)
+    if user is None or user.status is UserStatus.DEACTIVATED:
+        raise InvalidToken()
+    check_password(password, user.email)
+    now = datetime.now(UTC)
+    user.password_hash = hash_password(password)
+    user.is_verified = True  # the link proved the address
+    profile = await _profile(session, user)
+    profile.password_changed_at = now
+    profile.failed_logins = 0
+    profile.locked_until = None
+    await repository.revoke_sessions(session, user.id, "password_reset", now)
+    await audit.record(
+        session, SystemActor(TenantId(user.tenant_id), user.id), "auth.password_reset",
+        EntityRef("user", user.id),
+    )  # fmt: skip
+    return user
+
+
+async def _profile(session: AsyncSession, user: User) -> UserProfile:
+    profile = await repository.profile(session, user.id)
+    if profile is None:
+        profile = UserProfile(tenant_id=user.tenant_id, user_id=user.id, failed_logins=0)
+        session.add(profile)
+        await session.flush()
+    return profile
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    tenant_id: UUID
+    user_id: UUID
+    slug: str
+    name: str
+
+
+class Authenticator:
+    """Password sign-in and the second-factor step, over explicit transactions."""
+
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        second_factor_methods: Callable[[AsyncSession, UUID], Awaitable[list[str]]],
+        check_second_factor: SecondFactorCheck,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.methods = second_factor_methods
+        self.check_second_factor = check_second_factor
+
+    async def login(
+        self, email: str, password: str, workspace: str | None, client: Client
+    ) -> Issued:
+        try:
+            email = normalize_email(email, field="email")
+        except ValidationFailed:
+            verify_password(None, password)
+            raise InvalidCredentials() from None
+        async with self.database.transaction() as session:
+            candidates = await repository.login_candidates(session, email)
+        if workspace:
+            candidates = [c for c in candidates if c.slug == workspace]
+        if not candidates:
+            verify_password(None, password)
+            raise InvalidCredentials()
+        matches = [
+            _Match(c.tenant_id, c.user_id, c.slug, c.tenant_name)
+            for c in candidates
+            if await self._check_password(c.tenant_id, c.user_id, password, client)
+        ]
+        if not matches:
+            raise InvalidCredentials()
+        if len(matches) > 1:
+            raise WorkspaceRequired([{"slug": m.slug, "name": m.name} for m in matches])
+        return await self._after_password(matches[0], client)
+
+    async def _check_password(
+        self, tenant_id: UUID, user_id: UUID, password: str, client: Client
+    ) -> bool:
+        """Verify in the tenant; count a failure or clear the count (committed)."""
+        now = datetime.now(UTC)
+        async with self.database.transaction(tenant_id, user_id) as session:
+            user = await repository.user(session, user_id)
+            if user is None:
+                verify_password(None, password)
+                return False
+            profile = await _profile(session, user)
+            locked = profile.locked_until is not None and profile.locked_until > now
+            ok = verify_password(user.password_hash, password) and not locked
+            actor = SystemActor(TenantId(tenant_id), user_id)
+            if ok:
+                profile.failed_logins = 0
+                profile.locked_until = None
+                return True
+            if not locked:
+                profile.failed_logins += 1
+                if profile.failed_logins >= self.settings.login_max_failures:
+                    profile.locked_until = now + timedelta(
+                        minutes=self.settings.login_lockout_minutes
+                    )
+                    profile.failed_logins = 0
+                    await audit.record(
+                        session, actor, "auth.login.locked", EntityRef("user", user_id),
+                        after={"until": profile.locked_until.isoformat(), "ip": client.ip},
+                    )  # fmt: skip
+            await audit.record(
+                session, actor, "auth.login.failed", EntityRef("user", user_id),
+                after={"locked": locked, "ip": client.ip},
+            )  # fmt: skip
+            return False
+
+    async def _after_password(self, match: _Match, client: Client) -> Issued:
+        async with self.database.transaction(match.tenant_id, match.user_id) as session:
+            user = await repository.user(session, match.user_id)
+            assert user is not None
+            methods = await self.methods(session, user.id)
+            if methods:
+                token = await _one_time(
+                    session, user, TokenPurpose.LOGIN_CHALLENGE,
+                    timedelta(minutes=CHALLENGE_MINUTES), {"methods": methods},
+                )  # fmt: skip
+                challenge: tuple[str, list[str]] | None = (token, methods)
+            else:
+                challenge = None
+                issued = await self._sign_in(session, user, client, "password")
+        if challenge is not None:
+            raise SecondFactorRequired(*challenge)
+        return issued
+
+    async def _sign_in(
+        self, session: AsyncSession, user: User, client: Client, method: str
+    ) -> Issued:
+        issued = await sessions.start_session(
+            session, self.settings, user, ip=client.ip, user_agent=client.user_agent
+        )
+        await audit.record(
+            session, SystemActor(TenantId(user.tenant_id), user.id), "auth.login.succeeded",
+            EntityRef("session", issued.session_id),
+            after={"method": method, "ip": client.ip, "user_agent": client.user_agent},
+        )  # fmt: skip
+        return issued
+
+    async def complete_second_factor(
+        self, challenge: str, method: str, code: str, client: Client
+    ) -> Issued:
+        """Finish a sign-in with a TOTP, backup, SMS or WhatsApp code (5 tries)."""
+        tenant_id = token_tenant(challenge)
+        if tenant_id is None:
+            raise SecondFactorInvalid()
+        outcome: Issued | None = None
+        async with self.database.transaction(tenant_id) as session:
+            row = await repository.one_time_token(
+                session, hash_token(challenge), TokenPurpose.LOGIN_CHALLENGE
+            )
+            now = datetime.now(UTC)
+            if (
+                row is None
+                or row.used_at is not None
+                or row.expires_at <= now
+                or row.attempts >= CHALLENGE_MAX_ATTEMPTS
+                or method not in row.data.get("methods", [])
+            ):
+                raise SecondFactorInvalid()
+            row.attempts += 1
+            user = await repository.user(session, row.user_id)
+            if user is not None and user.status is UserStatus.ACTIVE:
+                await bind_tenant(session, tenant_id, user.id)
+                if await self._code_ok(session, row, user.id, method, code):
+                    row.used_at = now
+                    outcome = await self._sign_in(session, user, client, method)
+                else:
+                    await audit.record(
+                        session, SystemActor(TenantId(tenant_id), user.id),
+                        "auth.2fa.failed", EntityRef("user", user.id), after={"method": method},
+                    )  # fmt: skip
+        if outcome is None:
+            raise SecondFactorInvalid()
+        return outcome
+
+    async def _code_ok(
+        self, session: AsyncSession, row: OneTimeToken, user_id: UUID, method: str, code: str
+    ) -> bool:
+        if method in (Channel.SMS.value, Channel.WHATSAPP.value):
+            stored = str(row.data.get("code_hash") or "")
+            sent_by = row.data.get("code_channel")
+            return bool(stored) and sent_by == method and code_matches(row.id, code, stored)
+        return await self.check_second_factor(session, user_id, method, code)
+
+    async def send_code(self, notifier: Notifier, challenge: str, channel: Channel) -> None:
+        """Text a sign-in code to the user's verified phone (for `sms` / `whatsapp`)."""
+        tenant_id = token_tenant(challenge)
+        if tenant_id is None:
+            raise SecondFactorInvalid()
+        async with self.database.transaction(tenant_id) as session:
+            row = await repository.one_time_token(
+                session, hash_token(challenge), TokenPurpose.LOGIN_CHALLENGE
+            )
+            if (
+                row is None
+                or row.used_at is not None
+                or row.expires_at <= datetime.now(UTC)
+                or channel.value not in row.data.get("methods", [])
+            ):
+                raise SecondFactorInvalid()
+            await bind_tenant(session, tenant_id, row.user_id)
+            profile = await repository.profile(session, row.user_id)
+            if profile is None or profile.phone_e164 is None or profile.phone_verified_at is None:
+                raise SecondFactorInvalid()
+            code = new_code()
+            row.data = {
+                **row.data,
+                "code_hash": hash_code(row.id, code),
+                "code_channel": channel.value,
+            }
+            await notifier.dispatch(
+                session,
+                SystemActor(TenantId(tenant_id), row.user_id),
+                DispatchRequest(
+                    channel=channel,
+                    to=profile.phone_e164,
+                    family="otp.verify_phone",
+                    payload={"code": code, "minutes": CHALLENGE_MINUTES},
+                    recipient_user_id=row.user_id,
+                    correlation_key=f"login-code:{row.id}:{code}",
+                ),
+            )

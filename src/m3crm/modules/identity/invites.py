@@ -1,0 +1,187 @@
+"""Invitations (spec §1.4): invite with roles, resend, revoke, accept.
+
+Seats: active and suspended users plus pending invitations count against the plan's
+`users.max`; an invitation that would exceed it is refused (422 `LIMIT_REACHED`), and so
+is an acceptance when the seats were taken meanwhile. The token is single-use, expires
+after `INVITE_DAYS`, and carries its tenant (no pre-tenant lookup).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel import audit
+from m3crm.kernel.audit import Actor, EntityRef
+from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.db.session import bind_tenant
+from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from m3crm.kernel.i18n import N_
+from m3crm.kernel.ids import TenantId
+from m3crm.kernel.tenancy.models import Tenant, User
+from m3crm.kernel.tenancy.service import create_user
+from m3crm.modules.access.repository import RoleRepository
+from m3crm.modules.access.service import access
+from m3crm.modules.identity import repository
+from m3crm.modules.identity.authentication import InvalidToken, check_password
+from m3crm.modules.identity.models import Invite, UserProfile
+from m3crm.modules.identity.secrets import hash_password, hash_token, new_token, token_tenant
+from m3crm.modules.identity.sessions import SystemActor
+from m3crm.modules.notify.addresses import normalize_email
+from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
+from m3crm.modules.notify.models import Channel
+from m3crm.settings import Settings
+
+INVITE_DAYS = 7
+INVITABLE_ROLES_EXCLUDED = frozenset({"super_admin"})
+
+
+async def _require_seat(session: AsyncSession, tenant_id: TenantId, adding: int = 1) -> None:
+    entitlements = await load_entitlements(session, tenant_id)
+    taken = await repository.seats_taken(session, datetime.now(UTC))
+    entitlements = type(entitlements)(
+        plan_code=entitlements.plan_code,
+        features=entitlements.features,
+        limits=entitlements.limits,
+        usage={**entitlements.usage, "users.max": taken},
+    )
+    entitlements.require_limit("users.max", adding=adding)
+
+
+async def _send(
+    session: AsyncSession, settings: Settings, notifier: Notifier, subject: Actor,
+    invite: Invite, token: str, inviter: str,
+) -> None:  # fmt: skip
+    tenant = await session.get_one(Tenant, subject.tenant_id)
+    await notifier.dispatch(
+        session,
+        subject,
+        DispatchRequest(
+            channel=Channel.EMAIL,
+            to=invite.email,
+            family="auth.invitation",
+            payload={
+                "accept_url": f"{settings.base_url.rstrip('/')}/accept-invite?token={token}",
+                "workspace": tenant.name,
+                "inviter": inviter,
+            },
+            locale=tenant.default_locale,
+            correlation_key=f"invite:{invite.id}:{invite.sent_count}",
+        ),
+    )
+
+
+async def invite(
+    session: AsyncSession,
+    settings: Settings,
+    notifier: Notifier,
+    subject: AuthSubject,
+    *,
+    email: str,
+    roles: list[str],
+) -> Invite:
+    email = normalize_email(email, field="email")
+    unknown = [r for r in roles if r in INVITABLE_ROLES_EXCLUDED]
+    if unknown or not roles:
+        raise ValidationFailed({"roles": N_("Choose at least one role you may give.")})
+    known = RoleRepository(session, subject.tenant_id)
+    if [code for code in roles if await known.by_code(code) is None]:
+        raise ValidationFailed({"roles": N_("One of these roles does not exist.")})
+    if await repository.user_by_email(session, email) is not None:
+        raise Conflict(N_("This person is already a user here."))
+    await _require_seat(session, subject.tenant_id)
+    token, digest = new_token(subject.tenant_id)
+    row = Invite(
+        tenant_id=subject.tenant_id,
+        email=email,
+        role_codes=roles,
+        inviter_id=subject.user_id,
+        token_hash=digest,
+        expires_at=datetime.now(UTC) + timedelta(days=INVITE_DAYS),
+        sent_count=1,
+    )
+    session.add(row)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:  # the pending-invitation unique index
+        raise Conflict(N_("This person already has a pending invitation.")) from None
+    await _send(session, settings, notifier, subject, row, token, subject.user.full_name)
+    await audit.record(
+        session, subject, "user.invited", EntityRef("invite", row.id),
+        after={"email": email, "roles": roles},
+    )  # fmt: skip
+    return row
+
+
+async def _pending(session: AsyncSession, invite_id: UUID) -> Invite:
+    row = await repository.invite(session, invite_id)
+    if row is None:
+        raise NotFound()
+    if row.accepted_at is not None or row.revoked_at is not None:
+        raise InvalidTransition("invite", "closed", "resent")
+    return row
+
+
+async def resend(
+    session: AsyncSession, settings: Settings, notifier: Notifier, subject: AuthSubject,
+    invite_id: UUID,
+) -> Invite:  # fmt: skip
+    """A new link (the old one stops working) and a fresh expiry."""
+    row = await _pending(session, invite_id)
+    token, digest = new_token(subject.tenant_id)
+    row.token_hash = digest
+    row.expires_at = datetime.now(UTC) + timedelta(days=INVITE_DAYS)
+    row.sent_count += 1
+    await session.flush()
+    await _send(session, settings, notifier, subject, row, token, subject.user.full_name)
+    await audit.record(
+        session, subject, "user.invite.resent", EntityRef("invite", row.id),
+        after={"sent_count": row.sent_count},
+    )  # fmt: skip
+    return row
+
+
+async def revoke(session: AsyncSession, subject: AuthSubject, invite_id: UUID) -> Invite:
+    row = await _pending(session, invite_id)
+    row.revoked_at = datetime.now(UTC)
+    await session.flush()
+    await audit.record(session, subject, "user.invite.revoked", EntityRef("invite", row.id))
+    return row
+
+
+async def accept(session: AsyncSession, *, token: str, full_name: str, password: str) -> User:
+    """Create the user with the invited roles; the e-mail counts as verified."""
+    tenant_id = token_tenant(token)
+    if tenant_id is None:
+        raise InvalidToken()
+    await bind_tenant(session, tenant_id, None)
+    row = await repository.invite_by_hash(session, hash_token(token))
+    now = datetime.now(UTC)
+    if row is None or row.accepted_at or row.revoked_at or row.expires_at <= now:
+        raise InvalidToken()
+    check_password(password, row.email)
+    if await repository.user_by_email(session, row.email) is not None:
+        raise Conflict(N_("This person is already a user here."))
+    row.accepted_at = now  # frees the invitation's seat for the user about to take it
+    await session.flush()
+    await _require_seat(session, TenantId(tenant_id))
+    user = await create_user(
+        session, tenant_id=TenantId(tenant_id), email=row.email, full_name=full_name,
+        is_verified=True,
+    )  # fmt: skip
+    user.password_hash = hash_password(password)
+    session.add(UserProfile(tenant_id=tenant_id, user_id=user.id, failed_logins=0))
+    for role in row.role_codes:
+        await access.assign_role(session, TenantId(tenant_id), user.id, role)
+    row.accepted_user_id = user.id
+    await session.flush()
+    await audit.record(
+        session, SystemActor(TenantId(tenant_id), user.id), "user.invite.accepted",
+        EntityRef("invite", row.id), after={"user_id": str(user.id), "roles": row.role_codes},
+    )  # fmt: skip
+    return user

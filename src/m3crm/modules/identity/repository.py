@@ -1,0 +1,140 @@
+"""Queries of sign-in: sessions, refresh tokens, one-time tokens, invitations, profiles,
+and the pre-tenant login lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel.db.definers import LOGIN_CANDIDATES
+from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.modules.identity.models import (
+    AuthSession,
+    Invite,
+    OneTimeToken,
+    RefreshToken,
+    TokenPurpose,
+    UserProfile,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCandidate:
+    tenant_id: UUID
+    user_id: UUID
+    slug: str
+    tenant_name: str
+
+
+async def login_candidates(session: AsyncSession, email: str) -> list[LoginCandidate]:
+    """The workspaces where `email` may sign in (SECURITY DEFINER; ids, slug, name only)."""
+    rows = await session.execute(
+        text(f"SELECT * FROM {LOGIN_CANDIDATES.name}(:email)"), {"email": email}
+    )
+    return [LoginCandidate(r[0], r[1], r[2], r[3]) for r in rows.all()]
+
+
+async def user(session: AsyncSession, user_id: UUID) -> User | None:
+    return (await session.execute(select(User).where(User.id == user_id))).scalar_one_or_none()
+
+
+async def profile(session: AsyncSession, user_id: UUID) -> UserProfile | None:
+    stmt = select(UserProfile).where(UserProfile.user_id == user_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def refresh_token(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def auth_session(session: AsyncSession, session_id: UUID) -> AuthSession | None:
+    stmt = select(AuthSession).where(AuthSession.id == session_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def active_sessions(session: AsyncSession, user_id: UUID, now: datetime) -> list[AuthSession]:
+    stmt = (
+        select(AuthSession)
+        .where(
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+        .order_by(AuthSession.last_seen_at.desc())
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def session_is_live(session: AsyncSession, session_id: UUID, now: datetime) -> bool:
+    stmt = select(AuthSession.id).where(
+        AuthSession.id == session_id,
+        AuthSession.revoked_at.is_(None),
+        AuthSession.absolute_expires_at > now,
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def revoke_sessions(
+    session: AsyncSession, user_id: UUID, reason: str, now: datetime, *, keep: UUID | None = None
+) -> int:
+    stmt = (
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep)
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def one_time_token(
+    session: AsyncSession, token_hash: str, purpose: TokenPurpose
+) -> OneTimeToken | None:
+    stmt = (
+        select(OneTimeToken)
+        .where(OneTimeToken.token_hash == token_hash, OneTimeToken.purpose == purpose)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def invite_by_hash(session: AsyncSession, token_hash: str) -> Invite | None:
+    stmt = select(Invite).where(Invite.token_hash == token_hash).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def invite(session: AsyncSession, invite_id: UUID) -> Invite | None:
+    return (
+        await session.execute(select(Invite).where(Invite.id == invite_id))
+    ).scalar_one_or_none()
+
+
+async def pending_invites(session: AsyncSession, now: datetime) -> list[Invite]:
+    stmt = (
+        select(Invite)
+        .where(Invite.accepted_at.is_(None), Invite.revoked_at.is_(None), Invite.expires_at > now)
+        .order_by(Invite.created_at.desc())
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def seats_taken(session: AsyncSession, now: datetime) -> int:
+    """Active and suspended users plus pending invitations (a seat is held until
+    deactivation or until the invitation lapses)."""
+    users = select(func.count()).where(User.status != UserStatus.DEACTIVATED)
+    invites = select(func.count()).where(
+        Invite.accepted_at.is_(None), Invite.revoked_at.is_(None), Invite.expires_at > now
+    )
+    return int((await session.execute(users)).scalar_one()) + int(
+        (await session.execute(invites)).scalar_one()
+    )
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    return (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()

@@ -1,0 +1,10 @@
+"""Wiring of the identity capability into the kernel."""
+
+from __future__ import annotations
+
+from m3crm.kernel.auth import register_session_check
+from m3crm.modules.identity.sessions import is_live
+
+
+def register() -> None:
+    register_session_check(is_live)

@@ -1,0 +1,162 @@
+"""Sessions and refresh-token rotation (spec §1.6, DECISIONS §1.6).
+
+A session is one refresh-token family. Each refresh presents the family's newest token,
+marks it used and receives a new one; the session slides to `now + refresh_token_days`
+but never past `absolute_expires_at`. Presenting a token already used means it was
+stolen or replayed: the whole session is revoked (`auth.token.reused`, audited) and the
+caller gets 401 `AUTH_TOKEN_REUSED`. Access tokens carry the session id, and every
+request checks the session is still live, so a revoked session stops at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel import audit
+from m3crm.kernel.audit import EntityRef
+from m3crm.kernel.errors import NotAuthenticated
+from m3crm.kernel.i18n import N_
+from m3crm.kernel.ids import TenantId
+from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.kernel.tokens import mint_access_token
+from m3crm.modules.identity import repository
+from m3crm.modules.identity.models import AuthSession, RefreshToken
+from m3crm.modules.identity.secrets import hash_token, new_token
+from m3crm.settings import Settings
+
+
+class TokenReused(NotAuthenticated):
+    code = "AUTH_TOKEN_REUSED"
+    default_message = N_("This sign-in was used elsewhere; sign in again.")
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """What a successful sign-in or refresh hands back."""
+
+    access_token: str
+    refresh_token: str
+    session_id: UUID
+    expires_in: int
+    user_id: UUID
+    tenant_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class SystemActor:
+    """The audit actor of sign-in events: the user concerned (not yet a subject)."""
+
+    tenant_id: TenantId
+    user_id: UUID | None
+
+
+async def start_session(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+) -> Issued:
+    now = datetime.now(UTC)
+    auth_session = AuthSession(
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        ip=ip,
+        user_agent=(user_agent or "")[:400] or None,
+        last_seen_at=now,
+        expires_at=now + timedelta(days=settings.refresh_token_days),
+        absolute_expires_at=now + timedelta(days=settings.refresh_absolute_days),
+    )
+    session.add(auth_session)
+    await session.flush()
+    user.last_login_at = now
+    return await _issue(session, settings, auth_session)
+
+
+async def _issue(session: AsyncSession, settings: Settings, auth_session: AuthSession) -> Issued:
+    token, digest = new_token(auth_session.tenant_id)
+    session.add(
+        RefreshToken(
+            tenant_id=auth_session.tenant_id, session_id=auth_session.id, token_hash=digest
+        )
+    )
+    await session.flush()
+    access = mint_access_token(
+        settings,
+        tenant_id=auth_session.tenant_id,
+        user_id=auth_session.user_id,
+        session_id=auth_session.id,
+    )
+    return Issued(
+        access_token=access,
+        refresh_token=token,
+        session_id=auth_session.id,
+        expires_in=settings.access_token_minutes * 60,
+        user_id=auth_session.user_id,
+        tenant_id=auth_session.tenant_id,
+    )
+
+
+async def rotate(session: AsyncSession, settings: Settings, token: str) -> Issued:
+    """Exchange a refresh token (the session must be bound to the token's tenant).
+
+    Raises `TokenReused` after revoking the session when the token was used before; the
+    caller must commit before answering so the revocation sticks.
+    """
+    now = datetime.now(UTC)
+    presented = await repository.refresh_token(session, hash_token(token))
+    if presented is None:
+        raise NotAuthenticated(N_("Sign in again."))
+    auth_session = await repository.auth_session(session, presented.session_id)
+    if auth_session is None:
+        raise NotAuthenticated(N_("Sign in again."))
+    if presented.used_at is not None:
+        if auth_session.revoked_at is None:
+            auth_session.revoked_at = now
+            auth_session.revoked_reason = "token_reused"
+            await audit.record(
+                session,
+                SystemActor(TenantId(auth_session.tenant_id), auth_session.user_id),
+                "auth.token.reused",
+                EntityRef("session", auth_session.id),
+                after={"ip": auth_session.ip},
+            )
+        raise TokenReused()
+    user = await repository.user(session, auth_session.user_id)
+    if (
+        auth_session.revoked_at is not None
+        or auth_session.expires_at <= now
+        or auth_session.absolute_expires_at <= now
+        or user is None
+        or user.status is not UserStatus.ACTIVE
+    ):
+        raise NotAuthenticated(N_("Sign in again."))
+    presented.used_at = now
+    auth_session.last_seen_at = now
+    auth_session.expires_at = min(
+        now + timedelta(days=settings.refresh_token_days), auth_session.absolute_expires_at
+    )
+    return await _issue(session, settings, auth_session)
+
+
+async def revoke(
+    session: AsyncSession, actor: audit.Actor, auth_session: AuthSession, reason: str
+) -> None:
+    if auth_session.revoked_at is not None:
+        return
+    auth_session.revoked_at = datetime.now(UTC)
+    auth_session.revoked_reason = reason
+    await session.flush()
+    await audit.record(
+        session, actor, "session.revoked", EntityRef("session", auth_session.id),
+        after={"reason": reason, "user_id": str(auth_session.user_id)},
+    )  # fmt: skip
+
+
+async def is_live(session: AsyncSession, session_id: UUID) -> bool:
+    return await repository.session_is_live(session, session_id, datetime.now(UTC))
