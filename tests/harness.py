@@ -54,6 +54,9 @@ def settings_for(owner_url: str, **overrides: object) -> Settings:
         "rate_limit_user": "100000/minute",
         "rate_limit_tenant": "100000/minute",
         "job_backoff_base_seconds": 0.0,
+        "auth_rate_limits": {
+            name: "100000/minute" for name in Settings.model_fields["auth_rate_limits"].default
+        },
         "data_dir": Path(PROJECT_ROOT / "var"),
     }
     values.update(overrides)

@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 10
     secrets_key: SecretStr = SecretStr("dev-only-secrets-key-change-me")
     cookie_secure: bool = False
+    auth_rate_limits: dict[str, str] = {
+        "login.ip": "30/minute",
+        "login.account": "10/minute",
+        "signup.ip": "10/hour",
+        "reset.ip": "10/hour",
+        "reset.account": "5/hour",
+        "refresh.ip": "120/minute",
+        "token.ip": "30/minute",
+    }
     rate_limit_user: str = "600/minute"
     rate_limit_tenant: str = "6000/minute"
     rate_limit_ip: str = "1200/minute"

@@ -12,6 +12,7 @@ and those naming an account per account too.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -66,15 +67,6 @@ router = APIRouter(
 
 REFRESH_COOKIE = "m3crm_refresh"
 REFRESH_PATH = "/v1/auth"
-LIMITS: dict[str, RateLimitItem] = {
-    "login.ip": parse("30/minute"),
-    "login.account": parse("10/minute"),
-    "signup.ip": parse("10/hour"),
-    "reset.ip": parse("10/hour"),
-    "reset.account": parse("5/hour"),
-    "refresh.ip": parse("120/minute"),
-    "token.ip": parse("30/minute"),
-}
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$"
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
@@ -164,9 +156,16 @@ def client_of(request: Request) -> Client:
     )
 
 
+@lru_cache(maxsize=64)
+def _item(spec: str) -> RateLimitItem:
+    return parse(spec)
+
+
 async def limit(request: Request, name: str, key: str) -> None:
+    """Count one attempt against `settings.auth_rate_limits[name]` (429 when over)."""
+    settings: Settings = request.app.state.settings
     limiter: RateLimiter = request.app.state.limiter
-    await limiter.hit(LIMITS[name], f"auth.{name}", key)
+    await limiter.hit(_item(settings.auth_rate_limits[name]), f"auth.{name}", key)
 
 
 def authenticator(request: Request) -> Authenticator:
