@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World
+from tests.modules.identity.helpers import make_invite, make_session
 from tests.modules.notify.helpers import make_entry, make_message, make_template, make_user_ref
 from tests.modules.runs.test_api import failed_run
 
@@ -32,12 +33,27 @@ async def make_run(session: AsyncSession, app: FastAPI, world: World) -> tuple[U
     return run.id, "operation_runs"
 
 
+async def make_role(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:
+    """Tenant A's `admin` role."""
+    await session.execute(
+        text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(world.a.id)}
+    )
+    role_id = await session.scalar(
+        text("SELECT id FROM roles WHERE tenant_id = :t AND code = 'admin'"), {"t": world.a.id}
+    )
+    assert isinstance(role_id, UUID)
+    return role_id, "roles"
+
+
 ID_MAKERS: dict[str, IdMaker] = {
     "run_id": make_run,
     "message_id": make_message,
     "entry_id": make_entry,
     "template_id": make_template,
     "user_id": make_user_ref,
+    "role_id": make_role,
+    "session_id": make_session,
+    "invite_id": make_invite,
 }
 
 

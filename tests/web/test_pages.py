@@ -77,7 +77,10 @@ async def test_monitoring_in_the_users_language(client: httpx.AsyncClient, world
 
 async def test_monitoring_negative_paths(client: httpx.AsyncClient, world: World) -> None:
     anonymous = await client.get("/monitoring/runs", headers={"Accept": "text/html"})
-    assert anonymous.status_code == 401 and "Please sign in" in anonymous.text
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=%2Fmonitoring%2Fruns"
+    htmx = await client.get("/monitoring/runs", headers={"HX-Request": "true"})
+    assert htmx.headers["HX-Redirect"] == "/login?next=%2Fmonitoring%2Fruns"
     member = await client.get("/monitoring/runs", headers=cookie(world, "member"))
     assert member.status_code == 403
     agent_requeue = await client.post(

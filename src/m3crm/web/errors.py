@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse, Response
 
 from m3crm.kernel.i18n import N_
 from m3crm.web.templating import render
@@ -28,7 +29,7 @@ ALERTS_TARGET = "#page-alerts"
 
 def render_error_page(
     request: Request, status_code: int, code: str, message: str, request_id: str | None
-) -> HTMLResponse:
+) -> Response:
     """The error as a whole page in the visitor's language or, when htmx asked
     (`HX-Request`), as the `_error.html` partial retargeted into the layout's `#page-alerts`
     (so a failed row action never replaces the row with an alert).
@@ -42,6 +43,8 @@ def render_error_page(
     if message == _reason_phrase(status_code):
         message = ""
     partial = request.headers.get("hx-request") == "true"
+    if status_code == 401 and request.url.path not in SIGN_IN_PATHS:
+        return _to_sign_in(request, partial)
     response = render(
         request,
         "errors/_error.html" if partial else "errors/error.html",
@@ -59,6 +62,17 @@ def render_error_page(
         response.headers["HX-Retarget"] = ALERTS_TARGET
         response.headers["HX-Reswap"] = "innerHTML"
     return response
+
+
+SIGN_IN_PATHS = frozenset({"/login", "/login/2fa", "/login/2fa/send"})
+
+
+def _to_sign_in(request: Request, partial: bool) -> Response:
+    """A page that needs a signed-in user sends the visitor to sign in, then back."""
+    target = "/login?" + urlencode({"next": request.url.path})
+    if partial:
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
 
 
 def _reason_phrase(status_code: int) -> str | None:

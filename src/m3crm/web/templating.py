@@ -124,6 +124,7 @@ def render(
         **_locale_helpers(locale),
         **(context or {}),
         "request": request,
+        "subject": getattr(request.state, "subject", None),
         "locale": locale,
         "dir": text_direction(locale),
         "_": translations.gettext,

@@ -208,20 +208,22 @@ async def _bind_token(session: AsyncSession, token: str) -> None:
     await bind_tenant(session, tenant_id, None)
 
 
-async def _consume(session: AsyncSession, token: str, purpose: TokenPurpose) -> OneTimeToken:
+async def _usable(session: AsyncSession, token: str, purpose: TokenPurpose) -> OneTimeToken:
+    """The token's row, locked; refused when unknown, used or expired. Callers mark it
+    used only once everything else has been checked (a refused form keeps its link)."""
     await _bind_token(session, token)
     row = await repository.one_time_token(session, hash_token(token), purpose)
     if row is None or row.used_at is not None or row.expires_at <= datetime.now(UTC):
         raise InvalidToken()
-    row.used_at = datetime.now(UTC)
     return row
 
 
 async def verify_email(session: AsyncSession, token: str) -> User:
-    row = await _consume(session, token, TokenPurpose.VERIFY_EMAIL)
+    row = await _usable(session, token, TokenPurpose.VERIFY_EMAIL)
     user = await repository.user(session, row.user_id)
     if user is None:
         raise InvalidToken()
+    row.used_at = datetime.now(UTC)
     if not user.is_verified:
         user.is_verified = True
         await audit.record(
@@ -276,12 +278,13 @@ async def request_password_reset(
 
 
 async def reset_password(session: AsyncSession, token: str, password: str) -> User:
-    row = await _consume(session, token, TokenPurpose.RESET_PASSWORD)
+    row = await _usable(session, token, TokenPurpose.RESET_PASSWORD)
     user = await repository.user(session, row.user_id)
     if user is None or user.status is UserStatus.DEACTIVATED:
         raise InvalidToken()
     check_password(password, user.email)
     now = datetime.now(UTC)
+    row.used_at = now
     user.password_hash = hash_password(password)
     user.is_verified = True  # the link proved the address
     profile = await _profile(session, user)
