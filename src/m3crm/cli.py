@@ -27,8 +27,8 @@ def _banner(settings: Settings, created: bool) -> None:
         f"  Mail sent by the app (local catcher, nothing leaves this machine): {url}/dev/mail",
         "  Demo agency 'Nile Crest Realty'" + (" (created now)" if created else "") + ":",
         *(f"    {u.email:<32} {u.role:<12} password: {DEMO_PASSWORD}" for u in DEMO_USERS),
-        "  Sign-in pages arrive with the identity capability; until then",
-        "  `.venv/bin/m3crm dev-token <email>` prints an access token for /docs or pages.",
+        f"  Sign in at {url}/login; `.venv/bin/m3crm dev-token <email>` prints an access",
+        "  token for /docs → Authorize.",
         "",
     ]
     print("\n".join(lines), flush=True)

@@ -1,0 +1,171 @@
+"""Identity benchmark: refresh-token rotation under load, and the cost of a password check.
+
+One uvicorn process serves the app. 32 clients each sign in once (`refresh_via: body`),
+then rotate their refresh token in a loop for a few seconds: every request is a full
+rotation (lock token and session, mark used, issue a new token, mint an access token).
+Separately, the Argon2id hash of the configured parameters is timed in-process.
+
+Usage: `.venv/bin/python bench/identity.py [--seconds 8] [--concurrency 32]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from argon2 import PasswordHasher  # noqa: E402
+
+from bench.kernel import pct  # noqa: E402
+from bench.notify import wait_for_port  # noqa: E402
+from m3crm.app import register_modules  # noqa: E402
+from m3crm.settings import Settings  # noqa: E402
+from tests.harness import build_test_database  # noqa: E402
+from tests.live import free_port  # noqa: E402
+
+PASSWORD = "bench-river-lotus-4817"  # noqa: S105 (a throwaway bench account)
+
+
+async def request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, body: dict[str, str]
+) -> tuple[int, dict[str, str]]:
+    raw = json.dumps(body).encode()
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(raw)}\r\n\r\n".encode()
+        + raw
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length")
+    )
+    payload = json.loads(await reader.readexactly(length))
+    return int(head.split(b" ")[1]), payload
+
+
+async def refresh_load(port: int, email: str, seconds: float, concurrency: int) -> list[float]:
+    latencies: list[float] = []
+
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        status, body = await request(
+            reader, writer, "/v1/auth/login",
+            {"email": email, "password": PASSWORD, "refresh_via": "body"},
+        )  # fmt: skip
+        if status != 200:
+            raise RuntimeError(body)
+        token = body["refresh_token"]
+        stop_at = time.perf_counter() + seconds
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            status, body = await request(
+                reader, writer, "/v1/auth/refresh",
+                {"refresh_token": token, "refresh_via": "body"},
+            )  # fmt: skip
+            if status != 200:
+                raise RuntimeError(body)
+            token = body["refresh_token"]
+            latencies.append(time.perf_counter() - started)
+        writer.close()
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return latencies
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    register_modules()
+    test_db = build_test_database("m3crm_bench_identity")
+    owner = test_db.urls.owner.render_as_string(hide_password=False)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": owner,
+        "M3CRM_RATE_LIMIT_IP": "10000000/minute",
+        "M3CRM_RATE_LIMIT_USER": "10000000/minute",
+        "M3CRM_RATE_LIMIT_TENANT": "10000000/minute",
+        "M3CRM_AUTH_RATE_LIMITS": json.dumps(
+            {
+                k: "10000000/minute"
+                for k in (
+                    "login.ip",
+                    "login.account",
+                    "signup.ip",
+                    "reset.ip",
+                    "reset.account",
+                    "refresh.ip",
+                    "token.ip",
+                )
+            }
+        ),  # fmt: skip
+        "M3CRM_LOG_LEVEL": "WARNING",
+        "M3CRM_DB_POOL_SIZE": str(args.concurrency),
+    }
+    server = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
+        [
+            sys.executable, "-m", "uvicorn", "m3crm.app:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+            "--no-access-log", "--loop", "uvloop", "--http", "httptools",
+        ],
+        env=env,
+        cwd=ROOT,
+    )  # fmt: skip
+    email = "bench-owner@example.com"
+    try:
+        await wait_for_port(port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        status, body = await request(
+            reader, writer, "/v1/auth/register-super-admin",
+            {"workspace_name": "Bench", "workspace_slug": "bench-ws", "full_name": "Bench",
+             "email": email, "password": PASSWORD},
+        )  # fmt: skip
+        writer.close()
+        if status != 201:
+            raise RuntimeError(body)
+        await refresh_load(port, email, 2.0, args.concurrency)  # warm-up
+        loaded = await refresh_load(port, email, args.seconds, args.concurrency)
+        single = await refresh_load(port, email, 3.0, 1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    hasher = PasswordHasher()
+    digest = hasher.hash(PASSWORD)
+    started = time.perf_counter()
+    for _ in range(20):
+        hasher.verify(digest, PASSWORD)
+    argon = (time.perf_counter() - started) / 20 * 1000
+    n = args.concurrency
+    params = f"t={hasher.time_cost}, m={hasher.memory_cost} KiB, p={hasher.parallelism}"
+    rows = [
+        (f"refresh throughput at {n} clients", f"{len(loaded) / args.seconds:,.0f} req/s"),
+        (
+            f"refresh p50 / p95 at {n} clients",
+            f"{pct(loaded, 0.5):.2f} / {pct(loaded, 0.95):.2f} ms",
+        ),
+        (
+            "refresh p50 / p95 at 1 client (server time)",
+            f"{pct(single, 0.5):.2f} / {pct(single, 0.95):.2f} ms",
+        ),
+        (f"Argon2id verify ({params})", f"{argon:.1f} ms"),
+        ("ratio Argon2 verify / refresh (p50, 1 client)", f"{argon / pct(single, 0.5):.1f}x"),
+    ]
+    print("| measure | value |\n|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
