@@ -98,19 +98,8 @@ async def main() -> None:
         "M3CRM_RATE_LIMIT_USER": "10000000/minute",
         "M3CRM_RATE_LIMIT_TENANT": "10000000/minute",
         "M3CRM_AUTH_RATE_LIMITS": json.dumps(
-            {
-                k: "10000000/minute"
-                for k in (
-                    "login.ip",
-                    "login.account",
-                    "signup.ip",
-                    "reset.ip",
-                    "reset.account",
-                    "refresh.ip",
-                    "token.ip",
-                )
-            }
-        ),  # fmt: skip
+            {name: "10000000/minute" for name in Settings.model_fields["auth_rate_limits"].default}
+        ),
         "M3CRM_LOG_LEVEL": "WARNING",
         "M3CRM_DB_POOL_SIZE": str(args.concurrency),
     }
