@@ -20,6 +20,15 @@ SEMANTIC_422 = {
     "PATCH /v1/notify/templates/{template_id}": "template variables must be declared",
     "POST /v1/notify/opt-in": "E.164 validity of `e164`",
     "POST /v1/notify/opt-out": "E.164 validity of `e164`",
+    "POST /v1/auth/register-super-admin": "password policy, e-mail validity, taken workspace",
+    "POST /v1/auth/reset-password": "password policy; the token must exist and be unused",
+    "POST /v1/auth/verify-email": "the token must exist and be unused",
+    "POST /v1/auth/login/2fa": "the challenge must exist and be unused",
+    "POST /v1/auth/login/2fa/send": "the challenge must exist and be unused",
+    "POST /v1/admin/users/invite": "e-mail validity, roles that exist",
+    "POST /v1/admin/users/accept-invite": "password policy; the token must exist",
+    "POST /v1/auth/phone/verify/start": "E.164 validity of `e164`",
+    "POST /v1/auth/phone/verify/confirm": "E.164 validity; a wrong, expired or spent code",
 }
 
 
