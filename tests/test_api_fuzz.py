@@ -29,6 +29,10 @@ SEMANTIC_422 = {
     "POST /v1/admin/users/accept-invite": "password policy; the token must exist",
     "POST /v1/auth/phone/verify/start": "E.164 validity of `e164`",
     "POST /v1/auth/phone/verify/confirm": "E.164 validity; a wrong, expired or spent code",
+    "POST /v1/auth/totp/confirm": "the code must be the app's current one",
+    "POST /v1/auth/2fa/totp/verify": "the code must be the app's current one",
+    "POST /v1/auth/totp/disable": "the password and a current code",
+    "POST /v1/auth/twofa/backup-codes/regenerate": "the password",
 }
 
 

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import jwt
+import pyotp
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
@@ -382,3 +383,68 @@ async def test_invitations_need_the_permission(client: httpx.AsyncClient, world:
     assert response.status_code == 403
     anonymous = await client.get("/v1/admin/users/invites")
     assert anonymous.status_code == 401
+
+
+async def enable_totp(api: httpx.AsyncClient, access_token: str) -> tuple[str, list[str]]:
+    setup = await api.post("/v1/auth/totp/setup", headers=bearer(access_token))
+    assert setup.status_code == 200, setup.text
+    secret = setup.json()["secret"]
+    confirmed = await api.post(
+        "/v1/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()},
+        headers=bearer(access_token),
+    )  # fmt: skip
+    assert confirmed.status_code == 200, confirmed.text
+    return secret, confirmed.json()["backup_codes"]
+
+
+async def test_sign_in_with_a_second_factor(api: httpx.AsyncClient) -> None:
+    body = await login_body(api)
+    secret, backup = await enable_totp(api, body["access_token"])
+    credentials = {"email": body["email"], "password": PASSWORD}
+    step = await api.post("/v1/auth/login", json=credentials)
+    assert step.status_code == 401
+    assert step.json()["error"]["code"] == "AUTH_2FA_REQUIRED"
+    details = step.json()["error"]["details"]
+    assert set(details["methods"]) == {"totp", "backup"}
+    done = await api.post(
+        "/v1/auth/login/2fa",
+        json={"challenge": details["challenge"], "method": "backup", "code": backup[0]},
+    )
+    assert done.status_code == 200, done.text
+    spent = await api.post(
+        "/v1/auth/login/2fa",
+        json={"challenge": details["challenge"], "method": "backup", "code": backup[1]},
+    )
+    assert spent.status_code == 401  # a challenge is single-use
+
+    again = (await api.post("/v1/auth/login", json=credentials)).json()["error"]["details"]
+    reused = await api.post(
+        "/v1/auth/login/2fa",
+        json={"challenge": again["challenge"], "method": "backup", "code": backup[0]},
+    )
+    assert reused.status_code == 401  # a backup code works once
+    next_step = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+    totp = await api.post(
+        "/v1/auth/login/2fa",
+        json={"challenge": again["challenge"], "method": "totp", "code": next_step},
+    )
+    assert totp.status_code == 200, totp.text
+
+
+async def test_second_factor_challenge_dies_after_five_wrong_codes(
+    api: httpx.AsyncClient,
+) -> None:
+    body = await login_body(api)
+    secret, _ = await enable_totp(api, body["access_token"])
+    step = await api.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD})
+    challenge = step.json()["error"]["details"]["challenge"]
+    for _ in range(5):
+        wrong = await api.post(
+            "/v1/auth/login/2fa", json={"challenge": challenge, "method": "totp", "code": "000000"}
+        )
+        assert wrong.status_code == 401
+    right = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+    late = await api.post(
+        "/v1/auth/login/2fa", json={"challenge": challenge, "method": "totp", "code": right}
+    )
+    assert late.status_code == 401
