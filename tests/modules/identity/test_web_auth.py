@@ -92,3 +92,26 @@ async def test_sessions_page_and_sign_out(api: httpx.AsyncClient) -> None:  # no
 async def test_arabic_sign_in_page_is_right_to_left(api: httpx.AsyncClient) -> None:  # noqa: F811
     page = await api.get("/login", headers={"Accept-Language": "ar"})
     assert 'dir="rtl"' in page.text and 'lang="ar"' in page.text
+
+
+async def test_lapsed_access_cookie_resumes_from_the_refresh_cookie(
+    api: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    email = f"resume-{uuid4().hex[:8]}@example.com"
+    signed_up = await sign_up(api, email=email)
+    refresh = signed_up.cookies["m3crm_refresh"]
+    api.cookies.clear()
+    page = await api.get("/login?next=/notifications")
+    assert "/v1/auth/session/resume?next=/notifications" in page.text
+    nothing = await api.post("/v1/auth/session/resume", headers=HX)
+    assert nothing.status_code == 204 and "HX-Redirect" not in nothing.headers
+    resumed = await api.post(
+        "/v1/auth/session/resume?next=/notifications",
+        headers=HX,
+        cookies={"m3crm_refresh": refresh},
+    )
+    assert resumed.status_code == 204
+    assert resumed.headers["HX-Redirect"] == "/notifications"
+    assert "m3crm_access" in resumed.cookies
+    no_csrf = await api.post("/v1/auth/session/resume", cookies={"m3crm_refresh": refresh})
+    assert no_csrf.status_code == 403

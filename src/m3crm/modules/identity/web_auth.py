@@ -18,10 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from m3crm.kernel.auth import AuthSubject, DbSession, get_database, get_settings_dep, require
 from m3crm.kernel.db.session import Database
-from m3crm.kernel.errors import DomainError, PermissionDenied, ValidationFailed
+from m3crm.kernel.errors import DomainError, NotAuthenticated, PermissionDenied, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.modules.identity import authentication, invites, repository, sessions
 from m3crm.modules.identity.api_auth import (
+    REFRESH_COOKIE,
     SLUG_PATTERN,
     AuthenticatorDep,
     clear_cookies,
@@ -36,6 +37,7 @@ from m3crm.modules.identity.authentication import (
     SecondFactorRequired,
     WorkspaceRequired,
 )
+from m3crm.modules.identity.secrets import token_tenant
 from m3crm.modules.identity.sessions import Issued
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.modules.notify.models import Channel
@@ -96,6 +98,28 @@ async def _form(request: Request) -> dict[str, str]:
 async def login_page(request: Request, next: str = "/") -> HTMLResponse:
     context = {"next": _safe_next(next), "email": "", "workspace": "", "errors": {}}
     return _page(request, N_("Sign in"), "_login_form.html", context)
+
+
+@router.post("/v1/auth/session/resume")
+async def resume(request: Request, settings: SettingsDep, database: DatabaseDep) -> Response:
+    """The sign-in page asks this on load: a browser whose access cookie lapsed but whose
+    refresh cookie (scoped to `/v1/auth`) still lives is signed back in and sent on, so a
+    session lasts as long as its refresh token, not 15 minutes. Nothing to resume: 204."""
+    _htmx_only(request)
+    token = request.cookies.get(REFRESH_COOKIE)
+    tenant_id = token_tenant(token or "")
+    if token is None or tenant_id is None:
+        return Response(status_code=204)
+    await limit(request, "refresh.ip", client_of(request).ip or "?")
+    try:
+        async with database.transaction(tenant_id) as session:
+            issued = await sessions.rotate(session, settings, token)
+    except NotAuthenticated:
+        response = Response(status_code=204)
+        clear_cookies(response)
+        return response
+    to = _safe_next(request.query_params.get("next"))
+    return _signed_in(request, settings, issued, to)
 
 
 @router.post("/login", response_class=HTMLResponse)
