@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.ids import TenantId, new_id
+from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.plans.models import Plan, PlanFeature, TenantPlan, UsageCounter
 
 
@@ -77,5 +79,38 @@ async def add_to_monthly_counter(
             set_={"value": UsageCounter.value + amount, "updated_at": func.now()},
         )
         .returning(UsageCounter.value)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def active_plan(session: AsyncSession, tenant_id: TenantId) -> Plan | None:
+    """The tenant's current plan row (the newest active subscription)."""
+    now = datetime.now(UTC)
+    stmt = (
+        select(Plan)
+        .join(TenantPlan, TenantPlan.plan_id == Plan.id)
+        .where(
+            TenantPlan.tenant_id == tenant_id,
+            TenantPlan.status == "active",
+            Plan.is_active.is_(True),
+            or_(TenantPlan.ends_at.is_(None), TenantPlan.ends_at > now),
+        )
+        .order_by(TenantPlan.started_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def plan_features(session: AsyncSession, plan_id: UUID) -> list[tuple[str, int | None]]:
+    stmt = select(PlanFeature.feature, PlanFeature.limit_value).where(
+        PlanFeature.plan_id == plan_id
+    )
+    return [(f, v) for f, v in (await session.execute(stmt)).all()]
+
+
+async def seats_in_use(session: AsyncSession, tenant_id: TenantId) -> int:
+    """Users holding a seat: every user not deactivated (kernel `users` table)."""
+    stmt = select(func.count(User.id)).where(
+        User.tenant_id == tenant_id, User.status != UserStatus.DEACTIVATED
     )
     return int((await session.execute(stmt)).scalar_one())

@@ -1,0 +1,160 @@
+"""User administration (spec §1.4 Invitations & Users, §12.2 lifecycle).
+
+Status changes are explicit transitions (`TRANSITIONS`); a user is never deleted, only
+deactivated, so the audit trail keeps pointing at them. Suspending or deactivating ends
+the user's sessions in the same transaction; their access tokens stop working at once
+because `current_subject` refuses users that are not active.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel.audit import EntityRef, record
+from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.errors import Conflict, InvalidTransition, LimitReached
+from m3crm.kernel.i18n import N_
+from m3crm.kernel.pagination import Page, PageRequest
+from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.modules.access.service import access as access_service
+from m3crm.modules.identity.repository_users import UserRepository, revoke_sessions
+
+ACTIVE, SUSPENDED, DEACTIVATED = UserStatus.ACTIVE, UserStatus.SUSPENDED, UserStatus.DEACTIVATED
+
+TRANSITIONS: dict[tuple[UserStatus, UserStatus], str] = {
+    (ACTIVE, SUSPENDED): "user.suspended",
+    (SUSPENDED, ACTIVE): "user.reinstated",
+    (ACTIVE, DEACTIVATED): "user.deactivated",
+    (SUSPENDED, DEACTIVATED): "user.deactivated",
+    (DEACTIVATED, ACTIVE): "user.reinstated",
+}
+REVOKED_REASON = "user_suspended"
+SEATS = "users.max"
+
+
+@dataclass(frozen=True, slots=True)
+class UserWithRoles:
+    user: User
+    roles: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    """A PATCH: `None` leaves the field as it is."""
+
+    full_name: str | None = None
+    locale: str | None = None
+    status: UserStatus | None = None
+
+
+def _profile(user: User) -> dict[str, Any]:
+    return {"full_name": user.full_name, "locale": user.locale}
+
+
+class UserAdminService:
+    async def list_users(
+        self,
+        session: AsyncSession,
+        subject: AuthSubject,
+        page: PageRequest,
+        *,
+        status: UserStatus | None = None,
+        role: str | None = None,
+        q: str | None = None,
+    ) -> Page[UserWithRoles]:
+        holding = access_service.user_ids_holding(subject.tenant_id, role) if role else None
+        found = await UserRepository(session, subject.tenant_id).page(
+            page, status=status, holding=holding, q=q
+        )
+        return Page(
+            items=await self._with_roles(session, subject, found.items),
+            next_cursor=found.next_cursor,
+        )
+
+    async def get(
+        self, session: AsyncSession, subject: AuthSubject, user_id: UUID
+    ) -> UserWithRoles:
+        user = await UserRepository(session, subject.tenant_id).get_or_404(user_id)
+        return (await self._with_roles(session, subject, [user]))[0]
+
+    async def update(
+        self, session: AsyncSession, subject: AuthSubject, user_id: UUID, changes: UserChanges
+    ) -> UserWithRoles:
+        """Fetch scoped (404), then refuse a forbidden transition (409
+        `INVALID_TRANSITION`), suspending or deactivating oneself or the last active
+        super admin (409 `CONFLICT`), reinstating beyond the plan's seats (422)."""
+        repo = UserRepository(session, subject.tenant_id)
+        user = await repo.get_or_404(user_id)
+        action = None
+        if changes.status is not None and changes.status != user.status:
+            action = TRANSITIONS.get((user.status, changes.status))
+            if action is None:
+                raise InvalidTransition("user", user.status.value, changes.status.value)
+            await self._check_transition(session, subject, repo, user, changes.status)
+
+        before = _profile(user)
+        if changes.full_name is not None:
+            user.full_name = changes.full_name
+        if changes.locale is not None:
+            user.locale = changes.locale
+        after = _profile(user)
+        if after != before:
+            await session.flush()
+            await record(
+                session, subject, "user.updated", EntityRef("user", user.id), before, after
+            )
+        if action is not None and changes.status is not None:
+            old = user.status
+            user.status = changes.status
+            await session.flush()
+            if changes.status != ACTIVE:
+                await revoke_sessions(session, subject.tenant_id, user.id, REVOKED_REASON)
+            await record(
+                session,
+                subject,
+                action,
+                EntityRef("user", user.id),
+                {"status": old.value},
+                {"status": changes.status.value},
+            )
+        return (await self._with_roles(session, subject, [user]))[0]
+
+    async def deactivate(
+        self, session: AsyncSession, subject: AuthSubject, user_id: UUID
+    ) -> UserWithRoles:
+        """`DELETE`: deactivate (rows are kept); already deactivated changes nothing."""
+        return await self.update(session, subject, user_id, UserChanges(status=DEACTIVATED))
+
+    async def _check_transition(
+        self,
+        session: AsyncSession,
+        subject: AuthSubject,
+        repo: UserRepository,
+        user: User,
+        target: UserStatus,
+    ) -> None:
+        if target != ACTIVE:
+            if user.id == subject.user_id:
+                raise Conflict(N_("You cannot suspend or deactivate your own account."))
+            if await access_service.is_last_super_admin(session, subject.tenant_id, user):
+                raise Conflict(N_("The organisation must keep at least one active super admin."))
+        elif user.status == DEACTIVATED:
+            limit = (await load_entitlements(session, subject.tenant_id)).limits.get(SEATS, 0)
+            if await repo.seats_in_use() + 1 > limit:
+                raise LimitReached(SEATS, limit)
+
+    async def _with_roles(
+        self, session: AsyncSession, subject: AuthSubject, users: list[User]
+    ) -> list[UserWithRoles]:
+        roles = await access_service.roles_of_users(
+            session, subject.tenant_id, [u.id for u in users]
+        )
+        return [UserWithRoles(user=u, roles=roles[u.id]) for u in users]
+
+
+user_admin = UserAdminService()
