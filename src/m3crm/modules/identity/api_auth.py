@@ -309,7 +309,9 @@ async def send_login_code(
     await auth.send_code(notifier, body.challenge, Channel(body.channel))
 
 
-@router.post("/refresh", response_model=TokenOut, responses=error_responses(TokenReused))
+@router.post(
+    "/refresh", response_model=TokenOut, responses=error_responses(TokenReused, PermissionDenied)
+)
 async def refresh(
     body: RefreshIn,
     request: Request,
@@ -321,7 +323,8 @@ async def refresh(
     token = body.refresh_token
     if token is None:
         token = request.cookies.get(REFRESH_COOKIE)
-        _same_origin(request)
+        if token is not None:
+            _same_origin(request)
     tenant_id = token_tenant(token or "")
     if token is None or tenant_id is None:
         raise NotAuthenticated(N_("Sign in again."))
