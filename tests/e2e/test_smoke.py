@@ -58,9 +58,12 @@ def test_monitoring_screen_in_arabic(
     page.screenshot(path=str(artifacts / "monitoring-ar.png"), full_page=True)
 
 
-def test_anonymous_sees_a_readable_error_page(live_server: str, page: Page) -> None:
-    page.goto(f"{live_server}/monitoring/runs?lang=ar")
-    expect(page.get_by_role("alert")).to_contain_text("يرجى تسجيل الدخول")
+def test_anonymous_is_sent_to_sign_in_and_back(live_server: str, page: Page) -> None:
+    page.goto(f"{live_server}/lang/ar")
+    page.goto(f"{live_server}/monitoring/runs")
+    expect(page).to_have_url(f"{live_server}/login?next=%2Fmonitoring%2Fruns")
+    expect(page.get_by_role("heading", level=1)).to_have_text("تسجيل الدخول")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
 
 
 def test_htmx_errors_land_in_the_alert_region(

@@ -115,3 +115,17 @@ async def test_lapsed_access_cookie_resumes_from_the_refresh_cookie(
     assert "m3crm_access" in resumed.cookies
     no_csrf = await api.post("/v1/auth/session/resume", cookies={"m3crm_refresh": refresh})
     assert no_csrf.status_code == 403
+
+
+async def test_sign_in_pages_speak_arabic(api: httpx.AsyncClient) -> None:  # noqa: F811
+    pages = {
+        "/login": ("تسجيل الدخول", "Sign in"),
+        "/signup": ("أنشئ مساحة عملك", "Create your workspace"),
+        "/forgot-password": ("أعد تعيين كلمة المرور", "Reset your password"),
+        "/reset-password?token=x": ("احفظ كلمة المرور", "Save the password"),
+        "/accept-invite?token=x": ("انضم إلى فريقك", "Join your team"),
+    }
+    for path, (arabic, english) in pages.items():
+        page = await api.get(path, headers={"Accept-Language": "ar"})
+        assert arabic in page.text, path
+        assert f">{english}<" not in page.text, path

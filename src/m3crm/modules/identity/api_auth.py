@@ -18,7 +18,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from limits import RateLimitItem, parse
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import EntityRef
@@ -72,6 +72,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
+class CredentialModel(BaseModel):
+    """A body of credentials only: nothing in it is stored as text (passwords and tokens
+    are hashed, e-mails are looked up after validation), so any string is acceptable and
+    junk is simply a credential that does not match (401), never a 422 or a 500."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class SignUpIn(StorableModel):
     workspace_name: str = Field(min_length=2, max_length=200)
     workspace_slug: str = Field(min_length=3, max_length=63, pattern=SLUG_PATTERN)
@@ -82,40 +90,40 @@ class SignUpIn(StorableModel):
     refresh_via: Literal["cookie", "body"] = "cookie"
 
 
-class LoginIn(StorableModel):
+class LoginIn(CredentialModel):
     email: str = Field(min_length=1, max_length=320)
     password: str = Field(min_length=1, max_length=200)
     workspace: str | None = Field(default=None, min_length=3, max_length=63, pattern=SLUG_PATTERN)
     refresh_via: Literal["cookie", "body"] = "cookie"
 
 
-class SecondFactorIn(StorableModel):
+class SecondFactorIn(CredentialModel):
     challenge: str = Field(min_length=10, max_length=100)
     method: Literal["totp", "backup", "sms", "whatsapp"]
     code: str = Field(min_length=4, max_length=20)
     refresh_via: Literal["cookie", "body"] = "cookie"
 
 
-class SendCodeIn(StorableModel):
+class SendCodeIn(CredentialModel):
     challenge: str = Field(min_length=10, max_length=100)
     channel: Literal["sms", "whatsapp"]
 
 
-class RefreshIn(StorableModel):
+class RefreshIn(CredentialModel):
     refresh_token: str | None = Field(default=None, min_length=10, max_length=100)
     refresh_via: Literal["cookie", "body"] = "cookie"
 
 
-class TokenIn(StorableModel):
+class TokenIn(CredentialModel):
     token: str = Field(min_length=10, max_length=100)
 
 
-class ForgotIn(StorableModel):
+class ForgotIn(CredentialModel):
     email: str = Field(min_length=1, max_length=320)
     workspace: str | None = Field(default=None, min_length=3, max_length=63, pattern=SLUG_PATTERN)
 
 
-class ResetIn(StorableModel):
+class ResetIn(CredentialModel):
     token: str = Field(min_length=10, max_length=100)
     password: str = Field(min_length=1, max_length=200)
 
