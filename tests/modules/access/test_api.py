@@ -82,17 +82,14 @@ async def test_assign_and_remove_are_audited(
     r = await change(client, world, user, assign=["viewer", "sales_agent"], remove=["staff"])
     assert r.status_code == 200, r.text
     assert r.json() == {"user_id": str(user), "roles": ["sales_agent", "viewer"]}
-    assigned = await audit_rows(session, world, "role.assigned")
-    removed = await audit_rows(session, world, "role.removed")
-    assert assigned[-1].before_data == {"roles": ["staff"]}
-    assert assigned[-1].after_data == {"roles": ["sales_agent", "staff", "viewer"]}
-    assert assigned[-1].entity_id == str(user)
-    assert removed[-1].before_data == {"roles": ["sales_agent", "staff", "viewer"]}
-    assert removed[-1].after_data == {"roles": ["sales_agent", "viewer"]}
+    changed = await audit_rows(session, world, "user.role.changed")
+    assert changed[-1].before_data == {"roles": ["staff"]}
+    assert changed[-1].after_data == {"roles": ["sales_agent", "viewer"]}
+    assert changed[-1].entity_id == str(user)
     # Idempotent: assigning a held role and removing an absent one record nothing.
     r = await change(client, world, user, assign=["viewer"], remove=["staff"])
     assert r.status_code == 200 and r.json()["roles"] == ["sales_agent", "viewer"]
-    assert len(await audit_rows(session, world, "role.assigned")) == len(assigned)
+    assert len(await audit_rows(session, world, "user.role.changed")) == len(changed)
     assert (await roles(client, world))["viewer"]["user_count"] == 1
 
 

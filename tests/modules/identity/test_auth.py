@@ -448,3 +448,32 @@ async def test_second_factor_challenge_dies_after_five_wrong_codes(
         "/v1/auth/login/2fa", json={"challenge": challenge, "method": "totp", "code": right}
     )
     assert late.status_code == 401
+
+
+async def test_section_9_events_are_in_the_audit_trail(
+    api: httpx.AsyncClient, database: Database
+) -> None:
+    """Spec §1.9: sign-up, plan, verification, login, rotation, logout, seat limit."""
+    body = await login_body(api)
+    tenant = UUID(body["tenant_id"])
+    token = await mail_link(database, tenant, "auth.verify_email", "verify_url")
+    await api.post("/v1/auth/verify-email", json={"token": token})
+    rotated = await api.post(
+        "/v1/auth/refresh", json={"refresh_token": body["refresh_token"], "refresh_via": "body"}
+    )
+    headers = bearer(rotated.json()["access_token"])
+    for n in range(3):  # DevFree: 3 seats, the owner holds one
+        await api.post(
+            "/v1/admin/users/invite", json={"email": f"s{n}@example.com", "roles": ["staff"]},
+            headers=headers,
+        )  # fmt: skip
+    await api.post("/v1/auth/logout", headers=headers)
+    async with database.transaction(tenant) as session:
+        from m3crm.kernel.audit import AuditLog
+
+        actions = set((await session.execute(select(AuditLog.action))).scalars())
+    expected = {
+        "tenant.created", "tenant.plan.changed", "user.verified", "auth.login",
+        "auth.refresh_rotated", "user.invited", "tenant.seat.limit_reached", "auth.logout",
+    }  # fmt: skip
+    assert expected <= actions, expected - actions

@@ -210,7 +210,11 @@ async def test_start_sends_through_the_outbox_and_confirm_verifies(
     assert profile["email"] == "admin@alpha.test"
 
     logs = await audit_actions(session, world, started["verification_id"])
-    assert [log.action for log in logs] == ["phone.verify.started", "phone.verify.verified"]
+    assert [log.action for log in logs] == [
+        "phone.verify.sent",
+        "phone.verify.started",
+        "phone.verify.succeeded",
+    ]
     assert all(code not in str(log.after_data) for log in logs)
 
     # A verified code cannot be used again.
@@ -343,7 +347,7 @@ async def test_resend_waits_a_minute_then_sends_a_new_code(
     actions = [
         log.action for log in await audit_actions(session, world, started["verification_id"])
     ]
-    assert "phone.verify.resent" in actions
+    assert "phone.verify.resend" in actions
 
 
 async def test_cancel_ends_the_verification(

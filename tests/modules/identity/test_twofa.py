@@ -289,9 +289,9 @@ async def test_totp_end_to_end(
     assert await actions(session, world.a, world.a.admin_id) == [
         "twofa.totp.setup_started",
         "twofa.totp.setup_started",
-        "twofa.totp.enabled",
+        "twofa.enabled",
         "twofa.backup_codes.regenerated",
-        "twofa.totp.disabled",
+        "twofa.disabled",
     ]
 
 
@@ -393,8 +393,8 @@ async def test_channel_needs_a_verified_phone(
     assert disabled.status_code == 200
     assert disabled.json()[f"{channel}_enabled"] is False
     assert await actions(session, world.a, world.a.admin_id) == [
-        f"twofa.{channel}.enabled",
-        f"twofa.{channel}.disabled",
+        "twofa.enabled",
+        "twofa.disabled",
     ]
 
 

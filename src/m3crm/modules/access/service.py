@@ -141,31 +141,23 @@ class AccessService:
                 raise Conflict(N_("You cannot take away your own right to manage roles."))
 
         codes_before = sorted(held)
-        entity = EntityRef("user", user_id)
         if adding:
             for role in adding:
                 session.add(UserRole(tenant_id=tenant_id, user_id=user_id, role_id=role.id))
             await session.flush()
-            codes_mid = sorted({*codes_before, *(r.code for r in adding)})
-            await record(
-                session,
-                subject,
-                "role.assigned",
-                entity,
-                {"roles": codes_before},
-                {"roles": codes_mid},
-            )
-            codes_before = codes_mid
         if removing:
             await repository.delete_user_roles(
                 session, tenant_id, user_id, [r.id for r in removing]
             )
-            codes_after = sorted(set(codes_before) - {r.code for r in removing})
+        codes_after = sorted(
+            ({*codes_before} | {r.code for r in adding}) - {r.code for r in removing}
+        )
+        if codes_after != codes_before:
             await record(
                 session,
                 subject,
-                "role.removed",
-                entity,
+                "user.role.changed",
+                EntityRef("user", user_id),
                 {"roles": codes_before},
                 {"roles": codes_after},
             )

@@ -9,7 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
+from m3crm.kernel import audit
+from m3crm.kernel.audit import Actor, EntityRef
 from m3crm.kernel.auth import AuthSubject, DbSession, get_settings_dep, require
+from m3crm.kernel.db.session import Database
 from m3crm.kernel.errors import (
     Conflict,
     InvalidTransition,
@@ -20,11 +23,14 @@ from m3crm.kernel.errors import (
     ValidationFailed,
     error_responses,
 )
+from m3crm.kernel.ids import TenantId
 from m3crm.kernel.inputs import StorableModel
 from m3crm.modules.identity import invites, repository, sessions
 from m3crm.modules.identity.api_auth import TokenOut, client_of, limit, respond
 from m3crm.modules.identity.authentication import InvalidToken
 from m3crm.modules.identity.models import Invite
+from m3crm.modules.identity.secrets import token_tenant
+from m3crm.modules.identity.sessions import SystemActor
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.settings import Settings
 
@@ -80,15 +86,31 @@ def _out(row: Invite) -> InviteOut:
 )
 async def invite_user(
     body: InviteIn,
+    request: Request,
     session: DbSession,
     subject: Inviter,
     settings: SettingsDep,
     notifier: NotifierDep,
 ) -> InviteOut:
-    row = await invites.invite(
-        session, settings, notifier, subject, email=body.email, roles=body.roles
-    )
+    try:
+        row = await invites.invite(
+            session, settings, notifier, subject, email=body.email, roles=body.roles
+        )
+    except LimitReached as refused:
+        await record_seat_limit(request, subject, refused)
+        raise
     return _out(row)
+
+
+async def record_seat_limit(request: Request, actor: Actor, refused: LimitReached) -> None:
+    """`tenant.seat.limit_reached`, in a transaction of its own: the refused request's
+    transaction rolls back, the record of the refusal must not."""
+    database: Database = request.app.state.database
+    async with database.transaction(actor.tenant_id, actor.user_id) as own:
+        await audit.record(
+            own, actor, "tenant.seat.limit_reached", EntityRef("tenant", actor.tenant_id),
+            after=dict(refused.details),
+        )  # fmt: skip
 
 
 @router.get("/invites", response_model=list[InviteOut])
@@ -136,9 +158,15 @@ async def accept_invite(
     """Public: the invitation token is the credential. Signs the new user in."""
     client = client_of(request)
     await limit(request, "token.ip", client.ip or "?")
-    user = await invites.accept(
-        session, token=body.token, full_name=body.full_name, password=body.password
-    )
+    try:
+        user = await invites.accept(
+            session, token=body.token, full_name=body.full_name, password=body.password
+        )
+    except LimitReached as refused:
+        tenant_id = token_tenant(body.token)
+        if tenant_id is not None:
+            await record_seat_limit(request, SystemActor(TenantId(tenant_id), None), refused)
+        raise
     issued = await sessions.start_session(
         session, settings, user, ip=client.ip, user_agent=client.user_agent
     )

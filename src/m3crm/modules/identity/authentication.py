@@ -137,6 +137,7 @@ async def sign_up(
     tenant_id = TenantId(tenant.id)
     await access.install_role_templates(session, tenant_id)
     await plan.subscribe(session, tenant_id, SIGNUP_PLAN)
+    plan_changed: dict[str, str | None] = {"plan": None}
     user = await create_user(
         session, tenant_id=tenant_id, email=email, full_name=full_name, locale=locale,
         is_verified=False,
@@ -148,6 +149,10 @@ async def sign_up(
     await audit.record(
         session, actor, "tenant.created", EntityRef("tenant", tenant.id),
         after={"name": workspace_name, "slug": workspace_slug, "plan": SIGNUP_PLAN},
+    )  # fmt: skip
+    await audit.record(
+        session, actor, "tenant.plan.changed", EntityRef("tenant", tenant.id),
+        before=plan_changed, after={"plan": SIGNUP_PLAN},
     )  # fmt: skip
     await audit.record(
         session, actor, "user.registered", EntityRef("user", user.id),
@@ -227,7 +232,7 @@ async def verify_email(session: AsyncSession, token: str) -> User:
     if not user.is_verified:
         user.is_verified = True
         await audit.record(
-            session, SystemActor(TenantId(user.tenant_id), user.id), "user.email_verified",
+            session, SystemActor(TenantId(user.tenant_id), user.id), "user.verified",
             EntityRef("user", user.id), before={"is_verified": False}, after={"is_verified": True},
         )  # fmt: skip
     return user
@@ -417,7 +422,7 @@ class Authenticator:
             session, self.settings, user, ip=client.ip, user_agent=client.user_agent
         )
         await audit.record(
-            session, SystemActor(TenantId(user.tenant_id), user.id), "auth.login.succeeded",
+            session, SystemActor(TenantId(user.tenant_id), user.id), "auth.login",
             EntityRef("session", issued.session_id),
             after={"method": method, "ip": client.ip, "user_agent": client.user_agent},
         )  # fmt: skip

@@ -159,6 +159,13 @@ async def _send(
             correlation_key=f"phone-verify:{verification.id}:{verification.sends}",
         ),
     )
+    await audit.record(
+        session,
+        subject,
+        "phone.verify.sent",
+        EntityRef("phone_verification", verification.id),
+        after={"channel": verification.channel, "send": verification.sends},
+    )
 
 
 # --- phone verification ---------------------------------------------------------------
@@ -248,7 +255,7 @@ async def resend(
     await audit.record(
         session,
         subject,
-        "phone.verify.resent",
+        "phone.verify.resend",
         EntityRef("phone_verification", verification.id),
         after={
             "e164": verification.e164,
@@ -319,7 +326,7 @@ async def confirm(
     await audit.record(
         session,
         subject,
-        "phone.verify.verified",
+        "phone.verify.succeeded",
         EntityRef("phone_verification", verification.id),
         before=before,
         after={"phone_e164": number, "verified_at": now.isoformat()},

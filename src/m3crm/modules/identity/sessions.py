@@ -138,6 +138,10 @@ async def rotate(session: AsyncSession, settings: Settings, token: str) -> Issue
         raise NotAuthenticated(N_("Sign in again."))
     presented.used_at = now
     auth_session.last_seen_at = now
+    await audit.record(
+        session, SystemActor(TenantId(auth_session.tenant_id), auth_session.user_id),
+        "auth.refresh_rotated", EntityRef("session", auth_session.id),
+    )  # fmt: skip
     auth_session.expires_at = min(
         now + timedelta(days=settings.refresh_token_days), auth_session.absolute_expires_at
     )
@@ -152,8 +156,9 @@ async def revoke(
     auth_session.revoked_at = datetime.now(UTC)
     auth_session.revoked_reason = reason
     await session.flush()
+    action = "auth.logout" if reason == "logout" else "session.revoked"
     await audit.record(
-        session, actor, "session.revoked", EntityRef("session", auth_session.id),
+        session, actor, action, EntityRef("session", auth_session.id),
         after={"reason": reason, "user_id": str(auth_session.user_id)},
     )  # fmt: skip
 

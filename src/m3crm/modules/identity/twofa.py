@@ -309,10 +309,10 @@ async def confirm_totp(
     await audit.record(
         session,
         subject,
-        "twofa.totp.enabled",
+        "twofa.enabled",
         _entity(subject.user_id),
         before={"totp_enabled": False},
-        after={"totp_enabled": True, "backup_codes": len(codes)},
+        after={"method": "totp", "totp_enabled": True, "backup_codes": len(codes)},
     )
     return codes
 
@@ -350,10 +350,10 @@ async def disable_totp(
     await audit.record(
         session,
         subject,
-        "twofa.totp.disabled",
+        "twofa.disabled",
         _entity(subject.user_id),
         before={"totp_enabled": True},
-        after={"totp_enabled": False},
+        after={"method": "totp", "totp_enabled": False},
     )
 
 
@@ -395,9 +395,9 @@ async def set_channel(
         await audit.record(
             session,
             subject,
-            f"twofa.{channel.value}.{state}",
+            f"twofa.{state}",
             _entity(subject.user_id),
             before={attr: not enabled},
-            after={attr: enabled},
+            after={"method": channel.value, attr: enabled},
         )
     return await status(session, subject)
