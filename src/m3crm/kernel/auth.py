@@ -152,6 +152,22 @@ async def current_subject(
 Subject = Annotated[AuthSubject, Depends(current_subject)]
 
 
+async def optional_subject(
+    request: Request,
+    session: DbSession,
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AuthSubject | None:
+    """For public pages that greet a signed-in visitor: the subject, or None (never 401)."""
+    try:
+        return await current_subject(request, session, settings, credentials)
+    except NotAuthenticated:
+        return None
+
+
+OptionalSubject = Annotated[AuthSubject | None, Depends(optional_subject)]
+
+
 class EmailUnverified(PermissionDenied):
     code = "AUTH_EMAIL_UNVERIFIED"
     default_message = N_("Verify your e-mail address first; we sent you a link.")

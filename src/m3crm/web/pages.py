@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from m3crm.kernel.auth import OptionalSubject
 from m3crm.kernel.i18n import SUPPORTED_LOCALES
 from m3crm.web.templating import LOCALE_COOKIE, render
 
@@ -19,8 +20,11 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request) -> HTMLResponse:
-    """The public welcome page: what M3CoreCRM is, in the visitor's language."""
+async def home(request: Request, subject: OptionalSubject) -> HTMLResponse:
+    """The public welcome page: what M3CoreCRM is, in the visitor's language (and the
+    signed-in visitor's account links in the header)."""
+    if subject is not None:
+        request.state.locale = subject.user.locale
     return render(request, "home.html")
 
 
