@@ -154,15 +154,25 @@ Subject = Annotated[AuthSubject, Depends(current_subject)]
 
 async def optional_subject(
     request: Request,
-    session: DbSession,
     settings: Annotated[Settings, Depends(get_settings_dep)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> AuthSubject | None:
-    """For public pages that greet a signed-in visitor: the subject, or None (never 401)."""
+    """For public pages that greet a signed-in visitor: the subject, or None (never 401).
+    Without a token it touches no database (public pages work before the database)."""
+    token = credentials.credentials if credentials else request.cookies.get(ACCESS_COOKIE)
+    if not token:
+        return None
     try:
-        return await current_subject(request, session, settings, credentials)
+        claims = verify_access_token(settings, token)
     except NotAuthenticated:
         return None
+    async with get_database(request).transaction() as session:
+        subject = await load_subject(session, claims.tenant_id, claims.user_id)
+        live = claims.session_id is None or await _session_is_live(session, claims.session_id)
+    if subject is None or not live:
+        return None
+    request.state.subject = subject
+    return subject
 
 
 OptionalSubject = Annotated[AuthSubject | None, Depends(optional_subject)]
