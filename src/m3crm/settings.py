@@ -46,6 +46,7 @@ class Settings(BaseSettings):
         "reset.account": "5/hour",
         "refresh.ip": "120/minute",
         "token.ip": "30/minute",
+        "twofa.account": "10/minute",
     }
     rate_limit_user: str = "600/minute"
     rate_limit_tenant: str = "6000/minute"

@@ -11,6 +11,7 @@ from uuid import UUID
 import httpx
 import pyotp
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -613,3 +614,26 @@ async def test_security_page_channels(
     toggled = await client.post("/account/security/channels/sms/enable", headers=htmx(world))
     assert toggled.status_code == 200, toggled.text
     assert 'hx-post="/account/security/channels/sms/disable"' in toggled.text
+
+
+async def test_code_guessing_is_rate_limited_per_account(
+    app: FastAPI, client: httpx.AsyncClient, world: World
+) -> None:
+    headers = world.headers(world.a)
+    original = app.state.settings
+    limits = {**original.auth_rate_limits, "twofa.account": "2/minute"}
+    app.state.settings = original.model_copy(update={"auth_rate_limits": limits})
+    try:
+        statuses = [
+            (
+                await client.post(
+                    "/v1/auth/twofa/backup-codes/regenerate",
+                    json={"password": "wrong-password-1"},
+                    headers=headers,
+                )
+            ).status_code
+            for _ in range(3)
+        ]
+    finally:
+        app.state.settings = original
+    assert statuses[-1] == 429

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from m3crm.kernel.auth import AuthSubject, DbSession, get_settings_dep, require
@@ -24,6 +24,7 @@ from m3crm.kernel.errors import (
 )
 from m3crm.kernel.inputs import StorableModel
 from m3crm.modules.identity import twofa
+from m3crm.modules.identity.api_auth import limit
 from m3crm.modules.identity.twofa import Channel, InvalidCode, PhoneNotVerified
 from m3crm.settings import Settings
 
@@ -124,6 +125,14 @@ def _status_out(value: twofa.TwoFactorStatus) -> TwoFactorStatusOut:
 # --- TOTP ---------------------------------------------------------------------------------
 
 
+async def code_attempts(request: Request, subject: TotpManager) -> None:
+    """Codes and passwords checked here count against a per-account limit (guessing)."""
+    await limit(request, "twofa.account", str(subject.user_id))
+
+
+Attempt = Annotated[None, Depends(code_attempts)]
+
+
 @router.post("/v1/auth/totp/setup", response_model=TotpSetupOut, responses=TOTP_ERRORS)
 async def totp_setup(session: DbSession, subject: TotpManager, box: Box) -> TotpSetupOut:
     setup = await twofa.start_totp_setup(session, box, subject)
@@ -134,7 +143,7 @@ async def totp_setup(session: DbSession, subject: TotpManager, box: Box) -> Totp
 
 @router.post("/v1/auth/totp/confirm", response_model=BackupCodesOut, responses=TOTP_ERRORS)
 async def totp_confirm(
-    body: TotpCodeIn, session: DbSession, subject: TotpManager, box: Box
+    body: TotpCodeIn, session: DbSession, subject: TotpManager, _: Attempt, box: Box
 ) -> BackupCodesOut:
     codes = await twofa.confirm_totp(session, box, subject, body.code)
     return BackupCodesOut(backup_codes=codes)
@@ -142,7 +151,7 @@ async def totp_confirm(
 
 @router.post("/v1/auth/totp/disable", response_model=TwoFactorStatusOut, responses=TOTP_ERRORS)
 async def totp_disable(
-    body: DisableTotpIn, session: DbSession, subject: TotpManager, box: Box
+    body: DisableTotpIn, session: DbSession, subject: TotpManager, _: Attempt, box: Box
 ) -> TwoFactorStatusOut:
     await twofa.disable_totp(session, box, subject, password=body.password, code=body.code)
     return _status_out(await twofa.status(session, subject))
@@ -152,7 +161,7 @@ async def totp_disable(
     "/v1/auth/twofa/backup-codes/regenerate", response_model=BackupCodesOut, responses=TOTP_ERRORS
 )
 async def backup_codes_regenerate(
-    body: PasswordIn, session: DbSession, subject: TotpManager
+    body: PasswordIn, session: DbSession, subject: TotpManager, _: Attempt
 ) -> BackupCodesOut:
     codes = await twofa.regenerate_backup_codes(session, subject, password=body.password)
     return BackupCodesOut(backup_codes=codes)
@@ -171,7 +180,7 @@ async def totp_issue(session: DbSession, subject: TotpManager, box: Box) -> Issu
 
 @router.post("/v1/auth/2fa/totp/verify", response_model=VerifyOut, responses=TOTP_ERRORS)
 async def totp_verify(
-    body: TotpCodeIn, session: DbSession, subject: TotpManager, box: Box
+    body: TotpCodeIn, session: DbSession, subject: TotpManager, _: Attempt, box: Box
 ) -> VerifyOut:
     codes = await twofa.confirm_totp(session, box, subject, body.code)
     return VerifyOut(ok=True, recovery_codes_issued=True, recovery_codes=codes)

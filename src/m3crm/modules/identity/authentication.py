@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m3crm.kernel import audit
 from m3crm.kernel.audit import EntityRef
 from m3crm.kernel.db.session import Database, bind_tenant
+from m3crm.kernel.entitlements import record_monthly_usage
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
@@ -144,6 +145,7 @@ async def sign_up(
     )  # fmt: skip
     user.password_hash = hash_password(password)
     await access.assign_role(session, tenant_id, user.id, SIGNUP_ROLE)
+    await record_monthly_usage(session, tenant_id, "users.created")
     session.add(UserProfile(tenant_id=tenant_id, user_id=user.id, password_changed_at=None))
     actor = SystemActor(tenant_id, user.id)
     await audit.record(

@@ -18,7 +18,7 @@ from m3crm.kernel import audit
 from m3crm.kernel.audit import Actor, EntityRef
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.db.session import bind_tenant
-from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.entitlements import load_entitlements, record_monthly_usage
 from m3crm.kernel.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
@@ -111,6 +111,7 @@ async def invite(
     except IntegrityError:  # the pending-invitation unique index
         raise Conflict(N_("This person already has a pending invitation.")) from None
     await _send(session, settings, notifier, subject, row, token, subject.user.full_name)
+    await record_monthly_usage(session, subject.tenant_id, "invites.sent")
     await audit.record(
         session, subject, "user.invited", EntityRef("invite", row.id),
         after={"email": email, "roles": roles},
@@ -180,6 +181,7 @@ async def accept(session: AsyncSession, *, token: str, full_name: str, password:
         await access.assign_role(session, TenantId(tenant_id), user.id, role)
     row.accepted_user_id = user.id
     await session.flush()
+    await record_monthly_usage(session, TenantId(tenant_id), "users.created")
     await audit.record(
         session, SystemActor(TenantId(tenant_id), user.id), "user.invite.accepted",
         EntityRef("invite", row.id), after={"user_id": str(user.id), "roles": row.role_codes},
