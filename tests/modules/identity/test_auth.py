@@ -477,3 +477,20 @@ async def test_section_9_events_are_in_the_audit_trail(
         "auth.refresh_rotated", "user.invited", "tenant.seat.limit_reached", "auth.logout",
     }  # fmt: skip
     assert expected <= actions, expected - actions
+
+
+async def test_sign_in_is_rate_limited_per_account(app: FastAPI, api: httpx.AsyncClient) -> None:
+    original = app.state.settings
+    limits = {**original.auth_rate_limits, "login.account": "3/minute"}
+    app.state.settings = original.model_copy(update={"auth_rate_limits": limits})
+    try:
+        email = f"flood-{uuid4().hex[:8]}@example.com"
+        statuses = [
+            (
+                await api.post("/v1/auth/login", json={"email": email, "password": "x" * 12})
+            ).status_code
+            for _ in range(4)
+        ]
+    finally:
+        app.state.settings = original
+    assert statuses == [401, 401, 401, 429]
