@@ -494,3 +494,23 @@ async def test_sign_in_is_rate_limited_per_account(app: FastAPI, api: httpx.Asyn
     finally:
         app.state.settings = original
     assert statuses == [401, 401, 401, 429]
+
+
+async def test_demo_style_test_domain_addresses_can_sign_in(api: httpx.AsyncClient) -> None:
+    """The demo agency's users live on the reserved `.test` domain (make run's logins)."""
+    email = f"agent-{uuid4().hex[:6]}@demo.m3crm.test"
+    assert (await sign_up(api, email=email)).status_code == 201
+    response = await api.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200
+
+
+async def test_make_run_demo_logins_work(api: httpx.AsyncClient, test_db: Any) -> None:
+    """The logins `make run` prints are real: each demo user signs in with them."""
+    from m3crm.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
+
+    await seed_demo(test_db.urls)
+    for user in DEMO_USERS:
+        response = await api.post(
+            "/v1/auth/login", json={"email": user.email, "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 200, user.email

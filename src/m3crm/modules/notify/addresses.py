@@ -11,9 +11,13 @@ from m3crm.modules.notify.models import Channel
 
 
 def normalize_email(value: str, *, field: str = "to") -> str:
-    """The address with its domain normalised, lower-cased; 422 when it is not one."""
+    """The address with its domain normalised, lower-cased; 422 when it is not one.
+
+    The reserved `.test` domain is accepted (`test_environment`): the demo agency and the
+    test suite use it precisely because it can never reach a real mailbox.
+    """
     try:
-        checked = validate_email(value, check_deliverability=False)
+        checked = validate_email(value, check_deliverability=False, test_environment=True)
     except EmailNotValidError:
         raise ValidationFailed({field: N_("Enter a valid e-mail address.")}) from None
     return checked.normalized.lower()
