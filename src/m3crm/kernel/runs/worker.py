@@ -28,6 +28,7 @@ from m3crm.kernel.errors import DomainError
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.runs import queue
 from m3crm.kernel.runs.context import RunContext
+from m3crm.kernel.runs.hooks import run_finished
 from m3crm.kernel.runs.models import TERMINAL, OperationRun, RunStatus
 from m3crm.kernel.runs.registry import RunHandler, get_handler
 from m3crm.kernel.runs.repository import OperationRunRepository
@@ -104,6 +105,7 @@ async def _claim(
                 audit.EntityRef("operation_run", run.id),
                 after={"reason": reason, "type": run.type},
             )
+            await run_finished(session, run)
             log.warning("run.denied", run_id=str(run_id), reason=reason)
             return None
         transition(run, RunStatus.RUNNING)
@@ -132,6 +134,7 @@ async def _finish_failed(
                 audit.EntityRef("operation_run", run.id),
                 after={"reason": reason, "type": run.type, "attempts": run.attempts},
             )
+            await run_finished(session, run)
         else:
             transition(run, RunStatus.QUEUED)
 
@@ -167,6 +170,7 @@ async def execute_run(context: JobContext, run_id: str, tenant_id: str) -> None:
                 audit.EntityRef("operation_run", rid),
                 after={"type": run.type, "attempts": locked.attempts},
             )
+            await run_finished(session, locked)
     except Exception as exc:
         final = isinstance(exc, DomainError) or queue.retry_policy.is_final(attempts)
         await _finish_failed(tid, rid, exc, final=final)

@@ -49,6 +49,7 @@ _RESET = _vars("reset_url", optional=("name", "minutes"))
 _INVITE = _vars("accept_url", "workspace", optional=("inviter",))
 _APPROVAL = _vars("requester", "subject", "link")
 _TASK = _vars("title", "due", optional=("link",))
+_RUN = _vars("type", "status", optional=("reason",))
 
 SEEDS: Final[tuple[Seed, ...]] = (
     # otp.verify_phone — the phone verification code (Section 1 §8)
@@ -132,6 +133,13 @@ SEEDS: Final[tuple[Seed, ...]] = (
          "{{ title }} is due {{ due }}.", subject="Task reminder", variables=_TASK),
     Seed("task.reminder", Channel.INBOX, "ar", "تذكير بمهمة (الوارد)",
          "موعد {{ title }} هو {{ due }}.", subject="تذكير بمهمة", variables=_TASK),
+    # ops.run_finished — the initiator of an OperationRun learns how it ended (ARCHITECTURE §2.8)
+    Seed("ops.run_finished", Channel.INBOX, "en", "Run finished (inbox)",
+         "{{ type }} ended: {{ status }}.{% if reason %} {{ reason }}{% endif %}",
+         subject="Background job {{ status }}", variables=_RUN),
+    Seed("ops.run_finished", Channel.INBOX, "ar", "انتهاء عمل في الخلفية (الوارد)",
+         "انتهى {{ type }}: {{ status }}.{% if reason %} {{ reason }}{% endif %}",
+         subject="عمل في الخلفية: {{ status }}", variables=_RUN),
 )  # fmt: skip
 
 _UPSERT = """

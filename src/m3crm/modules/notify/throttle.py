@@ -25,3 +25,13 @@ class Throttle:
         item = self.items.get(channel.value)
         if item is not None:
             await self.limiter.hit(item, f"notify.{channel.value}", str(tenant_id))
+
+
+class NoThrottle(Throttle):
+    """For the system's own notices (run results), which no tenant quota should drop."""
+
+    def __init__(self) -> None:
+        self.items = {}
+
+    async def hit(self, tenant_id: TenantId, channel: Channel) -> None:
+        return None
