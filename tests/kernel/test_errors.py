@@ -102,3 +102,9 @@ async def test_html_errors_are_pages_without_trace(client: httpx.AsyncClient) ->
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("text/html")
     assert "Traceback" not in r.text
+
+
+async def test_nul_in_the_address_is_422_not_500(client: httpx.AsyncClient, world: World) -> None:
+    response = await client.get("/v1/runs?type=%00abc", headers=world.headers(world.a))
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"

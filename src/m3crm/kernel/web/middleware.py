@@ -16,7 +16,8 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from m3crm.kernel.context import RequestContext, set_request
-from m3crm.kernel.errors import DomainError, PayloadTooLarge
+from m3crm.kernel.errors import DomainError, PayloadTooLarge, ValidationFailed
+from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import new_id
 from m3crm.kernel.ratelimit import RateLimiter
 from m3crm.kernel.web.errors import json_error_body
@@ -71,6 +72,10 @@ class RequestMiddleware:
         try:
             if declared > self.max_body_bytes:
                 raise PayloadTooLarge()
+            if _has_nul(scope):
+                raise ValidationFailed(
+                    {"query": N_("The address contains a character that cannot be used.")}
+                )
             if ip:
                 await self.limiter.hit_ip(ip)
         except DomainError as exc:
@@ -112,3 +117,10 @@ async def _send_error(send: Send, exc: DomainError, request_id: str) -> None:
     headers += [(k.lower().encode(), v.encode()) for k, v in exc.headers.items()]
     await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _has_nul(scope: Scope) -> bool:
+    """A NUL in the path or query (PostgreSQL text can never hold one): refused up front,
+    as 422, so no handler ever passes it to the database."""
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
