@@ -31,6 +31,7 @@ from m3crm.kernel.i18n import (
     text_direction,
 )
 from m3crm.web.assets import asset_url
+from m3crm.web.nav import visible_nav
 
 __all__ = ["LOCALE_COOKIE", "environment", "render", "request_locale"]
 
@@ -125,6 +126,7 @@ def render(
         **(context or {}),
         "request": request,
         "subject": getattr(request.state, "subject", None),
+        "nav_items": visible_nav(getattr(request.state, "subject", None)),
         "locale": locale,
         "dir": text_direction(locale),
         "_": translations.gettext,

@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import AuditLog, EntityRef, record
 from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.i18n import N_
 from m3crm.kernel.pagination import Page, PageRequest
 from m3crm.modules.audit.repository import EXPORT_COLUMNS, AuditFilters, AuditLogRepository
+from m3crm.web.nav import NavItem, register_nav
 
 ExportFormat = Literal["jsonl", "csv"]
 
@@ -125,3 +127,8 @@ def _csv_chunk(rows: Sequence[Sequence[Any]]) -> str:
 
 
 audit = AuditService()
+
+
+def register() -> None:
+    """The audit viewer in the main navigation."""
+    register_nav(NavItem("audit", N_("Audit trail"), "/admin/audit", "audit.read", order=95))
