@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World
+from tests.modules.notify.helpers import inbox_entry
 from tests.web.test_pages import cookie
 
 
@@ -33,3 +35,19 @@ async def test_a_sales_manager_sees_only_what_they_may_open(
 
 async def test_signed_out_visitors_get_no_menu(client: httpx.AsyncClient) -> None:
     assert nav_ids((await client.get("/")).text) == set()
+
+
+async def test_unread_badge_counts_and_is_polled(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    page = await client.get("/notifications", headers=cookie(world))
+    assert 'hx-get="/notifications/badge"' in page.text and "every 30s" in page.text
+    empty = await client.get("/notifications/badge", headers=cookie(world, "agent"))
+    assert empty.status_code == 200
+    await inbox_entry(session, world.a, world.a.agent_id)
+    await inbox_entry(session, world.a, world.a.agent_id)
+    badge = await client.get("/notifications/badge", headers=cookie(world, "agent"))
+    assert re.search(r">\s*[\d٠-٩]+\s*<", badge.text)
+    assert "إشعار" in badge.text  # the agent reads Arabic; the count is spoken too
+    member = await client.get("/notifications/badge", headers=cookie(world, "member"))
+    assert member.status_code == 403

@@ -15,13 +15,16 @@ from m3crm.kernel.permissions import ensure_known
 
 @dataclass(frozen=True, slots=True)
 class NavItem:
-    """`label` is an English msgid (marked with `N_`); templates translate it."""
+    """`label` is an English msgid (marked with `N_`); templates translate it.
+    `badge_url`, when set, answers a small partial (e.g. an unread count) that the header
+    polls every 30 seconds, so the count moves without a reload."""
 
     id: str
     label: str
     path: str
     permission: str
     order: int = 100
+    badge_url: str | None = None
 
 
 _items: dict[str, NavItem] = {}

@@ -17,6 +17,7 @@ def register() -> None:
             "/notifications",
             "notify.inbox.read.self",
             order=10,
+            badge_url="/notifications/badge",
         )
     )
     register_nav(

@@ -164,6 +164,14 @@ async def inbox_page(
     return render(request, "notify/index.html", context)
 
 
+@router.get("/notifications/badge", response_class=HTMLResponse)
+async def unread_badge(request: Request, session: DbSession, subject: InboxReader) -> HTMLResponse:
+    """HTMX (polled by the header): the unread count, without reloading the page."""
+    request.state.locale = subject.user.locale
+    count = await inbox.unread_count(session, subject.user_id)
+    return render(request, "notify/_badge.html", {"count": count})
+
+
 @router.post("/notifications/read-all", response_class=HTMLResponse)
 async def mark_all_read(
     request: Request, session: DbSession, subject: InboxReader, unread: bool = False
