@@ -6,36 +6,35 @@ NULL), else the deployment settings. Stored values are never returned by the API
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import Actor, EntityRef
+from m3crm.kernel.crypto import SecretBox
 from m3crm.kernel.ids import new_id
 from m3crm.modules.notify import repository
 from m3crm.modules.notify.models import ProviderCredential
 
 
 class CredentialCipher:
+    """A provider's secrets as JSON in the kernel's `SecretBox`."""
+
     def __init__(self, secret: str) -> None:
-        key = base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest())
-        self.fernet = Fernet(key)
+        self.box = SecretBox(secret)
 
     def encrypt(self, data: dict[str, Any]) -> bytes:
-        return self.fernet.encrypt(json.dumps(data, sort_keys=True).encode())
+        return self.box.seal(json.dumps(data, sort_keys=True).encode())
 
     def decrypt(self, token: bytes) -> dict[str, Any]:
         """The stored secrets; `{}` when the key changed and they cannot be read."""
-        try:
-            value: dict[str, Any] = json.loads(self.fernet.decrypt(token))
-        except InvalidToken:
+        opened = self.box.open(token)
+        if opened is None:
             return {}
+        value: dict[str, Any] = json.loads(opened)
         return value
 
 
