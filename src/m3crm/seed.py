@@ -15,6 +15,7 @@ from m3crm.kernel.ids import TenantId
 from m3crm.kernel.tenancy.repository import tenant_by_slug
 from m3crm.kernel.tenancy.service import create_tenant, create_user
 from m3crm.modules.access.service import access
+from m3crm.modules.identity.secrets import hash_password
 from m3crm.modules.plans.service import plan
 
 DEMO_SLUG = "demo"
@@ -53,7 +54,7 @@ async def seed_demo(urls: DatabaseUrls) -> bool:
                     tenant_id=tid,
                     email=login.email,
                     full_name=login.name,
-                    password=DEMO_PASSWORD,
+                    password_hash=hash_password(DEMO_PASSWORD),
                     locale="ar" if arabic else "en",
                 )
                 await access.assign_role(session, tid, user.id, login.role)

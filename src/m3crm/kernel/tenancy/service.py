@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.db.session import bind_tenant
 from m3crm.kernel.ids import TenantId, new_id
 from m3crm.kernel.tenancy.models import Tenant, User, UserStatus
-
-password_hasher = PasswordHasher()
 
 
 async def create_tenant(
@@ -31,7 +28,7 @@ async def create_user(
     tenant_id: TenantId,
     email: str,
     full_name: str,
-    password: str | None = None,
+    password_hash: str | None = None,
     locale: str = "en",
     status: UserStatus = UserStatus.ACTIVE,
     is_verified: bool = True,
@@ -43,7 +40,7 @@ async def create_user(
         locale=locale,
         status=status,
         is_verified=is_verified,
-        password_hash=password_hasher.hash(password) if password else None,
+        password_hash=password_hash,
     )
     session.add(user)
     await session.flush()

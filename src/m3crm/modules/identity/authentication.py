@@ -141,9 +141,8 @@ async def sign_up(
     plan_changed: dict[str, str | None] = {"plan": None}
     user = await create_user(
         session, tenant_id=tenant_id, email=email, full_name=full_name, locale=locale,
-        is_verified=False,
+        is_verified=False, password_hash=hash_password(password),
     )  # fmt: skip
-    user.password_hash = hash_password(password)
     await access.assign_role(session, tenant_id, user.id, SIGNUP_ROLE)
     await record_monthly_usage(session, tenant_id, "users.created")
     session.add(UserProfile(tenant_id=tenant_id, user_id=user.id, password_changed_at=None))

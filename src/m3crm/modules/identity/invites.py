@@ -173,9 +173,8 @@ async def accept(session: AsyncSession, *, token: str, full_name: str, password:
     await _require_seat(session, TenantId(tenant_id))
     user = await create_user(
         session, tenant_id=TenantId(tenant_id), email=row.email, full_name=full_name,
-        is_verified=True,
+        is_verified=True, password_hash=hash_password(password),
     )  # fmt: skip
-    user.password_hash = hash_password(password)
     session.add(UserProfile(tenant_id=tenant_id, user_id=user.id, failed_logins=0))
     for role in row.role_codes:
         await access.assign_role(session, TenantId(tenant_id), user.id, role)
