@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, MetaData, func
+from sqlalchemy import DateTime, Enum, ForeignKey, ForeignKeyConstraint, MetaData, func
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -93,4 +94,17 @@ def tenant_fk(
         ["tenant_id", *local],
         [f"{target}.tenant_id", *(f"{target}.{c}" for c in remote)],
         **kwargs,
+    )
+
+
+def string_enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    """A VARCHAR(20) with a CHECK constraint of `cls`'s values: no PostgreSQL enum type to
+    create, alter or drop in migrations when a value is added."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
     )

@@ -13,22 +13,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Enum, Index, LargeBinary, String, Text, UniqueConstraint, func, text
+from sqlalchemy import Index, LargeBinary, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from m3crm.kernel.db.base import TenantModel, tenant_fk
-
-
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
+from m3crm.kernel.db.base import TenantModel, string_enum, tenant_fk
 
 
 class AuthSession(TenantModel):
@@ -136,7 +125,7 @@ class OneTimeToken(TenantModel):
     )
 
     user_id: Mapped[UUID]
-    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose, "purpose"))
+    purpose: Mapped[TokenPurpose] = mapped_column(string_enum(TokenPurpose, "purpose"))
     token_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -195,7 +184,7 @@ class PhoneVerification(TenantModel):
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     status: Mapped[PhoneVerificationStatus] = mapped_column(
-        _enum(PhoneVerificationStatus, "status"), default=PhoneVerificationStatus.PENDING
+        string_enum(PhoneVerificationStatus, "status"), default=PhoneVerificationStatus.PENDING
     )
     last_sent_at: Mapped[datetime] = mapped_column(server_default=func.now())
     sends: Mapped[int] = mapped_column(default=1)

@@ -15,7 +15,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    Enum,
     ForeignKey,
     Index,
     LargeBinary,
@@ -28,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from m3crm.kernel.db.base import Base, TenantModel, TimestampMixin, tenant_fk
+from m3crm.kernel.db.base import Base, TenantModel, TimestampMixin, string_enum, tenant_fk
 from m3crm.kernel.ids import new_id
 
 
@@ -93,18 +92,6 @@ class SuppressionReason(enum.StrEnum):
     STOP = "stop"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    """A VARCHAR with a CHECK constraint (no PostgreSQL enum type to migrate)."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class DispatchGroup(TenantModel):
     """The messages one dispatch created (a channel and its mirrors)."""
 
@@ -138,10 +125,10 @@ class OutboxMessage(TenantModel):
         Index(None, "provider", "provider_message_id"),
     )
 
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
-    type: Mapped[MessageType] = mapped_column(_enum(MessageType, "type"))
+    channel: Mapped[Channel] = mapped_column(string_enum(Channel, "channel"))
+    type: Mapped[MessageType] = mapped_column(string_enum(MessageType, "type"))
     status: Mapped[MessageStatus] = mapped_column(
-        _enum(MessageStatus, "status"), default=MessageStatus.QUEUED
+        string_enum(MessageStatus, "status"), default=MessageStatus.QUEUED
     )
     to_address: Mapped[str] = mapped_column(String(320))
     recipient_user_id: Mapped[UUID | None]
@@ -195,7 +182,7 @@ class MessageTemplate(TimestampMixin, Base):
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
     tenant_id: Mapped[UUID | None] = mapped_column(ForeignKey("tenants.id"))
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    channel: Mapped[Channel] = mapped_column(string_enum(Channel, "channel"))
     code: Mapped[str] = mapped_column(String(150))
     family: Mapped[str] = mapped_column(String(150))
     name: Mapped[str] = mapped_column(String(200))
@@ -206,7 +193,7 @@ class MessageTemplate(TimestampMixin, Base):
     variables: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     version: Mapped[int] = mapped_column(default=1)
     status: Mapped[TemplateStatus] = mapped_column(
-        _enum(TemplateStatus, "status"), default=TemplateStatus.DRAFT
+        string_enum(TemplateStatus, "status"), default=TemplateStatus.DRAFT
     )
     is_approved: Mapped[bool] = mapped_column(default=False)
     provider_template_id: Mapped[str | None] = mapped_column(String(100))
@@ -225,9 +212,11 @@ class InboxEntry(TenantModel):
     recipient_user_id: Mapped[UUID]
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    severity: Mapped[Severity] = mapped_column(_enum(Severity, "severity"), default=Severity.INFO)
+    severity: Mapped[Severity] = mapped_column(
+        string_enum(Severity, "severity"), default=Severity.INFO
+    )
     category: Mapped[InboxCategory] = mapped_column(
-        _enum(InboxCategory, "category"), default=InboxCategory.SYSTEM
+        string_enum(InboxCategory, "category"), default=InboxCategory.SYSTEM
     )
     link_url: Mapped[str | None] = mapped_column(String(500))
     meta: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
@@ -275,10 +264,10 @@ class ChannelConsent(TenantModel):
         ),
     )
 
-    subject_type: Mapped[SubjectType] = mapped_column(_enum(SubjectType, "subject_type"))
+    subject_type: Mapped[SubjectType] = mapped_column(string_enum(SubjectType, "subject_type"))
     subject_id: Mapped[UUID]
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
-    action: Mapped[ConsentAction] = mapped_column(_enum(ConsentAction, "action"))
+    channel: Mapped[Channel] = mapped_column(string_enum(Channel, "channel"))
+    action: Mapped[ConsentAction] = mapped_column(string_enum(ConsentAction, "action"))
     consent_source: Mapped[str] = mapped_column(String(100))
     consent_text: Mapped[str | None] = mapped_column(Text)
     consent_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -302,9 +291,9 @@ class Suppression(TenantModel):
     __tablename__ = "suppression_list"
     __table_args__ = (UniqueConstraint("tenant_id", "channel", "normalized_value"),)
 
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    channel: Mapped[Channel] = mapped_column(string_enum(Channel, "channel"))
     normalized_value: Mapped[str] = mapped_column(String(320))
-    reason: Mapped[SuppressionReason] = mapped_column(_enum(SuppressionReason, "reason"))
+    reason: Mapped[SuppressionReason] = mapped_column(string_enum(SuppressionReason, "reason"))
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
