@@ -54,6 +54,15 @@ class Actor(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class SystemActor:
+    """An actor that is not a signed-in subject: the system acting for a tenant, about a
+    user who may be absent or inactive (sign-in steps, refused runs, webhooks, notices)."""
+
+    tenant_id: TenantId
+    user_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EntityRef:
     type: str
     id: UUID | str | None

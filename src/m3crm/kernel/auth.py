@@ -34,11 +34,12 @@ ACCESS_COOKIE = "m3crm_access"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _require_same_origin_marker(request: Request) -> None:
-    """CSRF guard for cookie-authenticated writes: the request must carry `HX-Request`,
-    a header a cross-site form cannot send (it would need a CORS preflight we never
-    grant). Every page action posts through htmx, which sends it."""
-    if request.headers.get("hx-request") != "true":
+def require_same_origin(request: Request) -> None:
+    """CSRF guard for requests a browser sends with our cookies: they must carry
+    `HX-Request: true` (every page action posts through htmx) or `X-Requested-With`
+    (scripts), headers a cross-site form cannot send (they need a CORS preflight we never
+    grant). The one check used by cookie writes, sign-in forms and cookie refresh."""
+    if request.headers.get("hx-request") != "true" and not request.headers.get("x-requested-with"):
         raise PermissionDenied(N_("This action must come from the application's pages."))
 
 
@@ -131,7 +132,7 @@ async def current_subject(
     if not token:
         raise NotAuthenticated()
     if credentials is None and request.method not in SAFE_METHODS:
-        _require_same_origin_marker(request)
+        require_same_origin(request)
     claims = verify_access_token(settings, token)
     subject = await load_subject(session, claims.tenant_id, claims.user_id)
     if subject is None:

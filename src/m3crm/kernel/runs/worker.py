@@ -57,14 +57,6 @@ def worker_database() -> Database:
     return runtime.database
 
 
-@dataclass(frozen=True, slots=True)
-class _SystemActor:
-    """The audit actor of a refused run: the initiator, who may no longer be active."""
-
-    tenant_id: TenantId
-    user_id: UUID | None
-
-
 async def _refusal(
     session: AsyncSession, run: OperationRun, handler: RunHandler | None
 ) -> tuple[str | None, AuthSubject | None]:
@@ -97,7 +89,7 @@ async def _claim(
             transition(run, RunStatus.DENIED)
             run.reason = reason
             run.finished_at = datetime.now(UTC)
-            actor = _SystemActor(tenant_id, run.initiator_user_id)
+            actor = audit.SystemActor(tenant_id, run.initiator_user_id)
             await audit.record(
                 session,
                 actor,
@@ -129,7 +121,7 @@ async def _finish_failed(
             run.finished_at = datetime.now(UTC)
             await audit.record(
                 session,
-                _SystemActor(tenant_id, run.initiator_user_id),
+                audit.SystemActor(tenant_id, run.initiator_user_id),
                 "run.failed",
                 audit.EntityRef("operation_run", run.id),
                 after={"reason": reason, "type": run.type, "attempts": run.attempts},

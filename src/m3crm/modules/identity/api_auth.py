@@ -30,6 +30,7 @@ from m3crm.kernel.auth import (
     get_database,
     get_settings_dep,
     require,
+    require_same_origin,
 )
 from m3crm.kernel.crypto import SecretBox
 from m3crm.kernel.db.session import Database
@@ -231,11 +232,6 @@ def clear_cookies(response: Response) -> None:
     response.delete_cookie(REFRESH_COOKIE, path=REFRESH_PATH)
 
 
-def _same_origin(request: Request) -> None:
-    if not (request.headers.get("x-requested-with") or request.headers.get("hx-request")):
-        raise PermissionDenied(N_("This action must come from the application's pages."))
-
-
 @router.post(
     "/register-super-admin",
     response_model=TokenOut,
@@ -332,7 +328,7 @@ async def refresh(
     if token is None:
         token = request.cookies.get(REFRESH_COOKIE)
         if token is not None:
-            _same_origin(request)
+            require_same_origin(request)
     tenant_id = token_tenant(token or "")
     if token is None or tenant_id is None:
         raise NotAuthenticated(N_("Sign in again."))

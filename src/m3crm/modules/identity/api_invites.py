@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
 from m3crm.kernel import audit
-from m3crm.kernel.audit import Actor, EntityRef
+from m3crm.kernel.audit import Actor, EntityRef, SystemActor
 from m3crm.kernel.auth import AuthSubject, DbSession, get_settings_dep, require
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.errors import (
@@ -30,7 +30,6 @@ from m3crm.modules.identity.api_auth import TokenOut, client_of, limit, respond
 from m3crm.modules.identity.authentication import InvalidToken
 from m3crm.modules.identity.models import Invite
 from m3crm.modules.identity.secrets import token_tenant
-from m3crm.modules.identity.sessions import SystemActor
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.settings import Settings
 

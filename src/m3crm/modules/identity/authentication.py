@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
-from m3crm.kernel.audit import EntityRef
+from m3crm.kernel.audit import EntityRef, SystemActor
 from m3crm.kernel.db.session import Database, bind_tenant
 from m3crm.kernel.entitlements import record_monthly_usage
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
@@ -45,7 +45,7 @@ from m3crm.modules.identity.secrets import (
     token_tenant,
     verify_password,
 )
-from m3crm.modules.identity.sessions import Issued, SystemActor
+from m3crm.modules.identity.sessions import Issued
 from m3crm.modules.notify.addresses import normalize_email
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import Channel

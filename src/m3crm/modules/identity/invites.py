@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
-from m3crm.kernel.audit import Actor, EntityRef
+from m3crm.kernel.audit import Actor, EntityRef, SystemActor
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.db.session import bind_tenant
 from m3crm.kernel.entitlements import load_entitlements, record_monthly_usage
@@ -30,7 +30,6 @@ from m3crm.modules.identity import repository
 from m3crm.modules.identity.authentication import InvalidToken, check_password
 from m3crm.modules.identity.models import Invite, UserProfile
 from m3crm.modules.identity.secrets import hash_password, hash_token, new_token, token_tenant
-from m3crm.modules.identity.sessions import SystemActor
 from m3crm.modules.notify.addresses import normalize_email
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import Channel

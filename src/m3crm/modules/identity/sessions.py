@@ -17,7 +17,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
-from m3crm.kernel.audit import EntityRef
+from m3crm.kernel.audit import EntityRef, SystemActor
 from m3crm.kernel.errors import NotAuthenticated
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
@@ -44,14 +44,6 @@ class Issued:
     expires_in: int
     user_id: UUID
     tenant_id: UUID
-
-
-@dataclass(frozen=True, slots=True)
-class SystemActor:
-    """The audit actor of sign-in events: the user concerned (not yet a subject)."""
-
-    tenant_id: TenantId
-    user_id: UUID | None
 
 
 async def start_session(

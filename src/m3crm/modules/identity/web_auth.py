@@ -16,9 +16,16 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from m3crm.kernel.auth import AuthSubject, DbSession, get_database, get_settings_dep, require
+from m3crm.kernel.auth import (
+    AuthSubject,
+    DbSession,
+    get_database,
+    get_settings_dep,
+    require,
+    require_same_origin,
+)
 from m3crm.kernel.db.session import Database
-from m3crm.kernel.errors import DomainError, NotAuthenticated, PermissionDenied, ValidationFailed
+from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.modules.identity import authentication, invites, repository, sessions
 from m3crm.modules.identity.api_auth import (
@@ -57,11 +64,6 @@ METHOD_LABELS = {
     "whatsapp": N_("Code sent by WhatsApp"),
 }
 SEND_LABELS = {"sms": N_("Send me a code by SMS"), "whatsapp": N_("Send me a code by WhatsApp")}
-
-
-def _htmx_only(request: Request) -> None:
-    if request.headers.get("hx-request") != "true":
-        raise PermissionDenied(N_("This action must come from the application's pages."))
 
 
 def _safe_next(value: object) -> str:
@@ -105,7 +107,7 @@ async def resume(request: Request, settings: SettingsDep, database: DatabaseDep)
     """The sign-in page asks this on load: a browser whose access cookie lapsed but whose
     refresh cookie (scoped to `/v1/auth`) still lives is signed back in and sent on, so a
     session lasts as long as its refresh token, not 15 minutes. Nothing to resume: 204."""
-    _htmx_only(request)
+    require_same_origin(request)
     token = request.cookies.get(REFRESH_COOKIE)
     tenant_id = token_tenant(token or "")
     if token is None or tenant_id is None:
@@ -124,7 +126,7 @@ async def resume(request: Request, settings: SettingsDep, database: DatabaseDep)
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, settings: SettingsDep, auth: AuthenticatorDep) -> Response:
-    _htmx_only(request)
+    require_same_origin(request)
     data = await _form(request)
     context: dict[str, Any] = {
         "next": _safe_next(data.get("next")),
@@ -166,7 +168,7 @@ def _second_context(base: dict[str, Any], exc: SecondFactorRequired) -> dict[str
 async def login_second_factor(
     request: Request, settings: SettingsDep, auth: AuthenticatorDep
 ) -> Response:
-    _htmx_only(request)
+    require_same_origin(request)
     data = await _form(request)
     client = client_of(request)
     await limit(request, "token.ip", client.ip or "?")
@@ -195,7 +197,7 @@ async def login_second_factor(
 async def send_login_code(
     request: Request, auth: AuthenticatorDep, notifier: NotifierDep
 ) -> HTMLResponse:
-    _htmx_only(request)
+    require_same_origin(request)
     data = await _form(request)
     await limit(request, "token.ip", client_of(request).ip or "?")
     channel = Channel.WHATSAPP if data.get("channel") == "whatsapp" else Channel.SMS
@@ -216,7 +218,7 @@ async def signup(
     settings: SettingsDep,
     notifier: NotifierDep,
 ) -> Response:
-    _htmx_only(request)
+    require_same_origin(request)
     data = await _form(request)
     client = client_of(request)
     await limit(request, "signup.ip", client.ip or "?")
@@ -262,7 +264,7 @@ async def verify_page(request: Request, token: str = "") -> HTMLResponse:
 
 @router.post("/verify-email", response_class=HTMLResponse)
 async def verify(request: Request, session: DbSession) -> HTMLResponse:
-    _htmx_only(request)
+    require_same_origin(request)
     data = await _form(request)
     try:
         await authentication.verify_email(session, data.get("token", ""))
@@ -281,7 +283,7 @@ async def forgot_page(request: Request) -> HTMLResponse:
 async def forgot(
     request: Request, settings: SettingsDep, database: DatabaseDep, notifier: NotifierDep
 ) -> HTMLResponse:
-    _htmx_only(request)
+    require_same_origin(request)
     data = await _form(request)
     await limit(request, "reset.ip", client_of(request).ip or "?")
     await limit(request, "reset.account", data.get("email", "").strip().lower())
@@ -303,7 +305,7 @@ async def reset_page(request: Request, token: str = "") -> HTMLResponse:
 
 @router.post("/reset-password", response_class=HTMLResponse)
 async def reset(request: Request, session: DbSession) -> HTMLResponse:
-    _htmx_only(request)
+    require_same_origin(request)
     data = await _form(request)
     token = data.get("token", "")
     context = _password_context("/reset-password", token, submit_label=N_("Save the password"))
@@ -329,7 +331,7 @@ async def accept_page(request: Request, token: str = "") -> HTMLResponse:
 
 @router.post("/accept-invite", response_class=HTMLResponse)
 async def accept(request: Request, session: DbSession, settings: SettingsDep) -> Response:
-    _htmx_only(request)
+    require_same_origin(request)
     data = await _form(request)
     token = data.get("token", "")
     context = _password_context(
@@ -360,7 +362,7 @@ async def accept(request: Request, session: DbSession, settings: SettingsDep) ->
 
 @router.post("/logout")
 async def logout(request: Request, session: DbSession, subject: SessionsRevoker) -> Response:
-    _htmx_only(request)
+    require_same_origin(request)
     if subject.session_id is not None:
         current = await repository.auth_session(session, subject.session_id)
         if current is not None:

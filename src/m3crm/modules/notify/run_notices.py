@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from uuid import UUID
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.kernel.audit import SystemActor
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.runs.models import OperationRun, RunStatus
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
@@ -21,17 +19,11 @@ _SEVERITY = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _System:
-    tenant_id: TenantId
-    user_id: UUID | None
-
-
 async def notify_initiator(session: AsyncSession, run: OperationRun) -> None:
     """Inbox only (no e-mail/SMS for routine work); idempotent per run and status."""
     await Notifier(NoThrottle()).dispatch(
         session,
-        _System(TenantId(run.tenant_id), None),
+        SystemActor(TenantId(run.tenant_id)),
         DispatchRequest(
             channel=Channel.INBOX,
             family=FAMILY,
