@@ -48,6 +48,6 @@ async def test_initiator_gets_one_inbox_entry_in_their_language(
     assert len(mine) == 1
     entry = mine[0]
     assert entry.severity is Severity.ERROR
-    assert entry.title.startswith("عمل في الخلفية")  # the agent reads Arabic
+    assert entry.title == "عمل في الخلفية: فشل"  # the agent reads Arabic, status included
     assert entry.link_url == "/monitoring/runs?status=failed"
     assert "row 12" in entry.body

@@ -222,3 +222,21 @@ async def test_provider_credentials_are_stored_encrypted(
         headers=world.headers(world.a, "member"),
     )
     assert member.status_code == 403
+
+
+async def test_provider_credentials_refuse_bad_input(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    headers = world.headers(world.a)
+    for body in (
+        {"provider": "twilio", "api_key": "k"},
+        {"provider": "infobip", "api_key": "has space"},
+        {"provider": "infobip", "api_key": "k", "base_url": "ftp://x"},
+        {"provider": "brevo"},
+    ):
+        response = await client.put("/v1/notify/provider-credentials", json=body, headers=headers)
+        assert response.status_code == 422, body
+    anonymous = await client.put(
+        "/v1/notify/provider-credentials", json={"provider": "brevo", "api_key": "k"}
+    )
+    assert anonymous.status_code == 401

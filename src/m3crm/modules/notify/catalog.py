@@ -50,6 +50,11 @@ _INVITE = _vars("accept_url", "workspace", optional=("inviter",))
 _APPROVAL = _vars("requester", "subject", "link")
 _TASK = _vars("title", "due", optional=("link",))
 _RUN = _vars("type", "status", optional=("reason",))
+# A run's status in Arabic words (the payload carries the English state code).
+_AR_STATUS = (
+    "{% if status == 'succeeded' %}نجح{% elif status == 'failed' %}فشل"
+    "{% elif status == 'denied' %}رُفض{% else %}{{ status }}{% endif %}"
+)
 
 SEEDS: Final[tuple[Seed, ...]] = (
     # otp.verify_phone — the phone verification code (Section 1 §8)
@@ -138,8 +143,8 @@ SEEDS: Final[tuple[Seed, ...]] = (
          "{{ type }} ended: {{ status }}.{% if reason %} {{ reason }}{% endif %}",
          subject="Background job {{ status }}", variables=_RUN),
     Seed("ops.run_finished", Channel.INBOX, "ar", "انتهاء عمل في الخلفية (الوارد)",
-         "انتهى {{ type }}: {{ status }}.{% if reason %} {{ reason }}{% endif %}",
-         subject="عمل في الخلفية: {{ status }}", variables=_RUN),
+         "انتهى {{ type }}: " + _AR_STATUS + ".{% if reason %} {{ reason }}{% endif %}",
+         subject="عمل في الخلفية: " + _AR_STATUS, variables=_RUN),
 )  # fmt: skip
 
 _UPSERT = """
