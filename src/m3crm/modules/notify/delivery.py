@@ -126,12 +126,16 @@ class DeliveryPump:
         return handled
 
     async def drain(self, tenant_id: TenantId) -> int:
+        """Send the tenant's due messages, batch after batch; the adapters (and so the
+        tenant's credentials) are looked up once per drain, not per batch."""
+        async with self.database.transaction(tenant_id) as session:
+            providers = await self.providers.for_tenant(session)
         handled = 0
         while True:
             batch = await self.claim(tenant_id)
             if not batch:
                 return handled
-            await self.deliver(tenant_id, batch)
+            await self.deliver(tenant_id, batch, providers)
             handled += len(batch)
 
     async def claim(self, tenant_id: TenantId) -> list[OutboxMessage]:
@@ -141,9 +145,9 @@ class DeliveryPump:
                 session, tenant_id, limit=self.settings.notify_batch_size, lease=lease
             )
 
-    async def deliver(self, tenant_id: TenantId, batch: list[OutboxMessage]) -> None:
-        async with self.database.transaction(tenant_id) as session:
-            providers = await self.providers.for_tenant(session)
+    async def deliver(
+        self, tenant_id: TenantId, batch: list[OutboxMessage], providers: ProviderSet
+    ) -> None:
         limit = asyncio.Semaphore(self.settings.notify_send_concurrency)
 
         async def one(message: OutboxMessage) -> Outcome:
