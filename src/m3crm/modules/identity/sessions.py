@@ -130,13 +130,13 @@ async def rotate(session: AsyncSession, settings: Settings, token: str) -> Issue
         raise NotAuthenticated(N_("Sign in again."))
     presented.used_at = now
     auth_session.last_seen_at = now
+    auth_session.expires_at = min(
+        now + timedelta(days=settings.refresh_token_days), auth_session.absolute_expires_at
+    )
     await audit.record(
         session, SystemActor(TenantId(auth_session.tenant_id), auth_session.user_id),
         "auth.refresh_rotated", EntityRef("session", auth_session.id),
     )  # fmt: skip
-    auth_session.expires_at = min(
-        now + timedelta(days=settings.refresh_token_days), auth_session.absolute_expires_at
-    )
     return await _issue(session, settings, auth_session)
 
 
