@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     rate_limit_tenant: str = "6000/minute"
     rate_limit_ip: str = "1200/minute"
     max_body_bytes: int = 1_048_576
+    default_timezone: str = "Africa/Cairo"
     log_level: str = "INFO"
     log_json: bool = True
     db_pool_size: int = 10

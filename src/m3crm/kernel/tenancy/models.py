@@ -47,7 +47,10 @@ class Tenant(TimestampMixin, Base):
 
 
 class User(TenantModel):
-    """A person who signs in to one tenant. E-mail is unique per tenant, case-insensitive."""
+    """A person who signs in to one tenant. E-mail is unique per tenant, case-insensitive.
+
+    Migration 0005 adds `ix_users_search`, a trigram index over the folded name and e-mail
+    (`m3crm.kernel.text`) that global search matches with `ILIKE`."""
 
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("tenant_id", "email"),)

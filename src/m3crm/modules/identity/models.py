@@ -58,8 +58,29 @@ class RefreshToken(TenantModel):
     used_at: Mapped[datetime | None]
 
 
+class Theme(enum.StrEnum):
+    LIGHT = "light"
+    DARK = "dark"
+    CONTRAST = "contrast"
+
+
+class Density(enum.StrEnum):
+    COMFORTABLE = "comfortable"
+    COMPACT = "compact"
+
+
+class TimeFormat(enum.StrEnum):
+    """`locale` follows the language's convention (12-hour in English, Arabic)."""
+
+    LOCALE = "locale"
+    H12 = "h12"
+    H24 = "h24"
+
+
 class UserProfile(TenantModel):
-    """Per-user profile: verified phone and sign-in security state."""
+    """Per-user profile: verified phone, sign-in security state and the shell preferences
+    (theme, density, time format, timezone; the language is `users.locale`). A missing
+    `timezone` means the deployment default (`Settings.default_timezone`)."""
 
     __tablename__ = "user_profiles"
     __table_args__ = (
@@ -73,6 +94,20 @@ class UserProfile(TenantModel):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    theme: Mapped[Theme] = mapped_column(
+        string_enum(Theme, "theme"), default=Theme.LIGHT, server_default=Theme.LIGHT.value
+    )
+    density: Mapped[Density] = mapped_column(
+        string_enum(Density, "density"),
+        default=Density.COMFORTABLE,
+        server_default=Density.COMFORTABLE.value,
+    )
+    time_format: Mapped[TimeFormat] = mapped_column(
+        string_enum(TimeFormat, "time_format"),
+        default=TimeFormat.LOCALE,
+        server_default=TimeFormat.LOCALE.value,
+    )
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class TwoFactor(TenantModel):
