@@ -1,0 +1,1 @@
+"""Global search: a registry of providers that modules fill, queried together."""
