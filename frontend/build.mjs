@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { themeCss } from "./themes.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const modules = join(here, "node_modules");
@@ -19,6 +20,11 @@ const staging = `${out}.tmp`;
 const VENDOR = {
   "htmx.js": join(modules, "htmx.org", "dist", "htmx.min.js"),
   "alpine.js": join(modules, "alpinejs", "dist", "cdn.min.js"),
+  "alpine-focus.js": join(modules, "@alpinejs", "focus", "dist", "cdn.min.js"),
+};
+// Our own scripts, shipped as written (small; no bundler needed).
+const OWN = {
+  "shell.js": join(here, "src", "shell.js"),
 };
 
 rmSync(staging, { recursive: true, force: true });
@@ -40,9 +46,10 @@ function emit(name, body) {
   manifest[name] = file;
 }
 
-emit("app.css", readFileSync(css));
+const themes = themeCss(join(modules, "tailwindcss", "theme.css"));
+emit("app.css", Buffer.concat([readFileSync(css), Buffer.from(`\n${themes}\n`)]));
 rmSync(css);
-for (const [name, source] of Object.entries(VENDOR)) {
+for (const [name, source] of Object.entries({ ...VENDOR, ...OWN })) {
   emit(name, readFileSync(source));
 }
 writeFileSync(join(staging, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);

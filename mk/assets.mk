@@ -18,7 +18,7 @@ $(NODE_STAMP): frontend/package.json frontend/package-lock.json
 	@touch $@
 
 # Templates are prerequisites because Tailwind emits only the classes they use.
-$(MANIFEST): $(NODE_STAMP) frontend/build.mjs $(FRONTEND_SRC) $(TEMPLATES)
+$(MANIFEST): $(NODE_STAMP) frontend/build.mjs frontend/themes.mjs $(FRONTEND_SRC) $(TEMPLATES)
 	node frontend/build.mjs
 
 assets: $(MANIFEST)

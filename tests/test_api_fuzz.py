@@ -39,6 +39,7 @@ SEMANTIC_422 = {
     "POST /v1/auth/2fa/totp/verify": "the code must be the app's current one",
     "POST /v1/auth/totp/disable": "the password and a current code",
     "POST /v1/auth/twofa/backup-codes/regenerate": "the password",
+    "PATCH /v1/me/settings": "`timezone` must be a known IANA zone name",
 }
 
 

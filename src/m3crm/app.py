@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI
 
 from m3crm import bootstrap
+from m3crm.kernel.auth import register_page_loader
 from m3crm.kernel.db import migrate
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.logging import configure_logging
@@ -25,6 +26,7 @@ from m3crm.modules.notify.mailcatcher import MailCatcher
 from m3crm.settings import Settings, get_settings
 from m3crm.web import pages
 from m3crm.web.errors import render_error_page
+from m3crm.web.shell import load_shell_state
 from m3crm.worker import build_worker_app, run_worker
 
 log = structlog.get_logger(__name__)
@@ -109,6 +111,8 @@ def create_app(
     limiter = RateLimiter(settings)
     app.state.limiter = limiter
     install_error_handlers(app, render_error_page)
+    register_page_loader(load_shell_state)
+    pages.register_shell_items()
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes, limiter=limiter)
     app.include_router(health.router)
     for name in MODULES:

@@ -1,6 +1,6 @@
 """A person's first day, in a real browser: sign up, verify the e-mail (read from the local
 mail catcher), sign in, turn on the authenticator app, sign out, sign in with a code.
-Once in English and once in Arabic; screenshots go to `test-results/`."""
+Once in English and once in Arabic; screenshots go to `test-artifacts/`."""
 
 from __future__ import annotations
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
+from collections.abc import Iterator
+
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.web.nav import NavItem, register_nav, unregister_nav
 from tests.conftest import World
 from tests.modules.notify.helpers import inbox_entry
 from tests.web.test_pages import cookie
@@ -18,7 +22,36 @@ def nav_ids(html: str) -> set[str]:
 
 async def test_admin_sees_every_screen(client: httpx.AsyncClient, world: World) -> None:
     page = await client.get("/notifications", headers=cookie(world))
-    assert nav_ids(page.text) == {"notifications", "runs", "messages", "templates", "audit"}
+    assert nav_ids(page.text) == {
+        "home",
+        "notifications",
+        "runs",
+        "messages",
+        "templates",
+        "audit",
+    }
+
+
+@pytest.fixture
+def plan_gated_item() -> Iterator[NavItem]:
+    """A screen that needs a DevPro feature (world.a is on DevPro, world.b on DevFree)."""
+    item = NavItem(
+        "gated", "Gated", "/gated", "notify.inbox.read.self", feature="twofa.sms", order=5
+    )
+    register_nav(item)
+    yield item
+    unregister_nav(item.id)
+
+
+async def test_a_plan_gated_screen_shows_locked_without_the_feature(
+    client: httpx.AsyncClient, world: World, plan_gated_item: NavItem
+) -> None:
+    pro = await client.get("/notifications", headers=cookie(world))
+    free = await client.get("/notifications", headers=cookie(world, tenant="b"))
+    assert "gated" in nav_ids(pro.text) and "gated" in nav_ids(free.text)
+    locked = re.compile(r'data-nav="gated".*?</a>', re.S)
+    assert "Upgrade" not in locked.search(pro.text).group(0)  # type: ignore[union-attr]
+    assert "Upgrade" in locked.search(free.text).group(0)  # type: ignore[union-attr]
 
 
 async def test_a_sales_manager_sees_only_what_they_may_open(

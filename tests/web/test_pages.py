@@ -16,10 +16,10 @@ from tests.modules.runs.test_api import dispatch, failed_run
 async def test_home_in_english_and_arabic(client: httpx.AsyncClient) -> None:
     en = await client.get("/?lang=en")
     assert en.status_code == 200
-    assert '<html lang="en" dir="ltr">' in en.text
+    assert '<html lang="en" dir="ltr"' in en.text
     assert "The CRM for real-estate developers and brokerages" in en.text
     ar = await client.get("/?lang=ar")
-    assert '<html lang="ar" dir="rtl">' in ar.text
+    assert '<html lang="ar" dir="rtl"' in ar.text
     assert "نظام إدارة العملاء للمطوّرين العقاريين" in ar.text
 
 
@@ -49,9 +49,10 @@ async def test_error_pages_are_translated_html(client: httpx.AsyncClient) -> Non
     assert partial.text.lstrip().startswith('<div role="alert"')
 
 
-def cookie(world: World, user: str = "admin") -> dict[str, str]:
-    user_id = getattr(world.a, f"{user}_id")
-    token = mint_access_token(world.settings, tenant_id=world.a.id, user_id=user_id)
+def cookie(world: World, user: str = "admin", tenant: str = "a") -> dict[str, str]:
+    seeded = getattr(world, tenant)
+    user_id = getattr(seeded, f"{user}_id")
+    token = mint_access_token(world.settings, tenant_id=seeded.id, user_id=user_id)
     return {"Cookie": f"{ACCESS_COOKIE}={token}", "Accept": "text/html"}
 
 

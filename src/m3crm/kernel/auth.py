@@ -44,12 +44,24 @@ def require_same_origin(request: Request) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class UserCard:
+    """What pages show of the signed-in user, copied when the subject is loaded: it stays
+    readable after the request's transaction rolled back (error pages), when the ORM
+    `user` is expired."""
+
+    email: str
+    full_name: str
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
 class AuthSubject:
     """A user proven to belong to `tenant_id`, with the permission codes they hold now."""
 
     tenant_id: TenantId
     user: User
     permissions: frozenset[str]
+    card: UserCard
     session_id: UUID | None = None
 
     @property
@@ -100,6 +112,27 @@ def register_session_check(check: SessionCheck) -> None:
     _session_is_live = check
 
 
+PageLoader = Callable[[AsyncSession, Request, "AuthSubject"], Awaitable[None]]
+_page_loaders: list[PageLoader] = []
+
+
+def register_page_loader(loader: PageLoader) -> None:
+    """The web shell asks to load what a full page needs (preferences, plan features)
+    once the subject of a browser page request is known (idempotent)."""
+    if loader not in _page_loaders:
+        _page_loaders.append(loader)
+
+
+def _is_page_request(request: Request, bearer: bool) -> bool:
+    """A browser navigating to a page: cookie auth, GET, not an htmx partial."""
+    return not bearer and request.method == "GET" and request.headers.get("hx-request") != "true"
+
+
+async def _prepare_page(session: AsyncSession, request: Request, subject: AuthSubject) -> None:
+    for loader in _page_loaders:
+        await loader(session, request, subject)
+
+
 async def load_subject(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> AuthSubject | None:
     """Bind the transaction to `tenant_id` and load an *active* user of an *active*
     tenant with their permissions; `None` when any of that does not hold."""
@@ -118,7 +151,10 @@ async def load_subject(session: AsyncSession, tenant_id: UUID, user_id: UUID) ->
         return None
     tid = TenantId(tenant_id)
     return AuthSubject(
-        tenant_id=tid, user=user, permissions=await load_permissions(session, tid, user_id)
+        tenant_id=tid,
+        user=user,
+        permissions=await load_permissions(session, tid, user_id),
+        card=UserCard(email=user.email, full_name=user.full_name, locale=user.locale),
     )
 
 
@@ -147,6 +183,8 @@ async def current_subject(
         tenant_id=str(subject.tenant_id), user_id=str(subject.user_id)
     )
     request.state.subject = subject
+    if _is_page_request(request, bearer=credentials is not None):
+        await _prepare_page(session, request, subject)
     return subject
 
 
@@ -170,6 +208,8 @@ async def optional_subject(
     async with get_database(request).transaction() as session:
         subject = await load_subject(session, claims.tenant_id, claims.user_id)
         live = claims.session_id is None or await _session_is_live(session, claims.session_id)
+        if subject is not None and live and _is_page_request(request, credentials is not None):
+            await _prepare_page(session, request, subject)
     if subject is None or not live:
         return None
     request.state.subject = subject

@@ -8,7 +8,7 @@ back to English text, left-to-right).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -110,16 +110,40 @@ def locale_name(locale: str) -> str:
     return str(Locale.parse(locale).display_name)
 
 
+HourCycle = Literal["locale", "h12", "h24"]
+"""How times show: the language's convention, or a 12- or 24-hour clock the user chose."""
+
+_HOUR_SKELETON = {"h12": "hm", "h24": "Hm"}
+
+
+def _local(value: datetime, tz: tzinfo | None) -> datetime:
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(tz or UTC)
+
+
 def format_datetime(
-    value: datetime | None, locale: str, *, format: str = "medium", tz: tzinfo | None = None
+    value: datetime | None,
+    locale: str,
+    *,
+    format: str = "medium",
+    tz: tzinfo | None = None,
+    hour_cycle: HourCycle = "locale",
 ) -> str:
     """Date and time in the locale's conventions; empty for None.
 
-    Shown in `tz` (e.g. `ZoneInfo("Africa/Cairo")`), else in UTC; a naive value is taken as UTC.
+    Shown in `tz` (e.g. `ZoneInfo("Africa/Cairo")`), else in UTC; a naive value is taken as
+    UTC. With `hour_cycle` other than `locale`, the time uses that clock and no seconds; the
+    date part and the way the two join stay the locale's own.
     """
     if value is None:
         return ""
-    return babel_dates.format_datetime(value, format, tzinfo=tz, locale=locale)
+    if hour_cycle == "locale":
+        return babel_dates.format_datetime(value, format, tzinfo=tz, locale=locale)
+    local = _local(value, tz)
+    date_part = babel_dates.format_date(local.date(), format, locale=locale)
+    time_part = format_time(local, locale, tz=tz, hour_cycle=hour_cycle)
+    pattern = str(Locale.parse(locale).datetime_formats[format])
+    return pattern.replace("{1}", date_part).replace("{0}", time_part)
 
 
 def format_date(value: date | None, locale: str, *, format: str = "medium") -> str:
@@ -129,11 +153,23 @@ def format_date(value: date | None, locale: str, *, format: str = "medium") -> s
     return babel_dates.format_date(value, format, locale=locale)
 
 
-def format_time(value: time | datetime | None, locale: str, *, format: str = "short") -> str:
-    """A time of day in the locale's conventions; empty for None."""
+def format_time(
+    value: time | datetime | None,
+    locale: str,
+    *,
+    format: str = "short",
+    tz: tzinfo | None = None,
+    hour_cycle: HourCycle = "locale",
+) -> str:
+    """A time of day in the locale's conventions (or the chosen clock); empty for None.
+    A datetime is first moved to `tz` (UTC when not given)."""
     if value is None:
         return ""
-    return babel_dates.format_time(value, format, locale=locale)
+    if isinstance(value, datetime):
+        value = _local(value, tz)
+    if hour_cycle == "locale":
+        return babel_dates.format_time(value, format, locale=locale)
+    return babel_dates.format_skeleton(_HOUR_SKELETON[hour_cycle], value, locale=locale)
 
 
 def format_decimal(value: int | Decimal | None, locale: str) -> str:

@@ -1,30 +1,55 @@
-"""The main navigation: items that modules register, filtered per visitor.
+"""The main navigation: items that modules register, resolved per visitor.
 
-A module adds its screens in its `service.register()`; a page shows only the items whose
-permission the signed-in user holds (the URLs themselves refuse the others: 403). Items
-are ordered by `order`, then by id, so the menu is stable whatever the load order.
+A module adds its screens in its `service.register()`. A page shows the items whose
+permission the signed-in user holds; an item whose plan feature the tenant lacks is shown
+locked (its screen answers 402 with an "ask for an upgrade" button: a module's pages guard
+their feature with `require_feature`, as they guard permissions with `require`).
+Items are grouped by `section` and ordered by `order`, then id, so the menu is stable
+whatever the load order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.i18n import N_
 from m3crm.kernel.permissions import ensure_known
+
+Section = Literal["work", "admin", "operations"]
+
+SECTION_LABELS: dict[Section, str] = {
+    "work": N_("Workspace"),
+    "admin": N_("Administration"),
+    "operations": N_("Operations"),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class NavItem:
-    """`label` is an English msgid (marked with `N_`); templates translate it.
-    `badge_url`, when set, answers a small partial (e.g. an unread count) that the header
-    polls every 30 seconds, so the count moves without a reload."""
+    """`label` is an English msgid (marked with `N_`); templates translate it. `permission`
+    None means every signed-in user. `icon` names
+    a symbol of `web/templates/_icons.html`. `badge_url`, when set, answers a small partial
+    (e.g. an unread count) that the shell polls, so the count moves without a reload."""
 
     id: str
     label: str
     path: str
-    permission: str
+    permission: str | None
+    icon: str = "dot"
+    section: Section = "work"
+    feature: str | None = None
     order: int = 100
     badge_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NavEntry:
+    """An item as one visitor sees it: `locked` when the plan lacks its feature."""
+
+    item: NavItem
+    locked: bool
 
 
 _items: dict[str, NavItem] = {}
@@ -32,12 +57,37 @@ _items: dict[str, NavItem] = {}
 
 def register_nav(item: NavItem) -> None:
     """Add (or replace, for idempotent wiring) a navigation item."""
-    ensure_known(item.permission)
+    if item.permission is not None:
+        ensure_known(item.permission)
     _items[item.id] = item
 
 
-def visible_nav(subject: AuthSubject | None) -> list[NavItem]:
+def unregister_nav(item_id: str) -> None:
+    """Remove an item (tests that register a temporary screen clean up with this)."""
+    _items.pop(item_id, None)
+
+
+def visible_nav(subject: AuthSubject | None, features: frozenset[str]) -> list[NavEntry]:
+    """The items `subject` may use, in menu order; plan-gated ones marked locked."""
     if subject is None:
         return []
-    items = [item for item in _items.values() if subject.can(item.permission)]
-    return sorted(items, key=lambda item: (item.order, item.id))
+    items = sorted(
+        (
+            item
+            for item in _items.values()
+            if item.permission is None or subject.can(item.permission)
+        ),
+        key=lambda item: (list(SECTION_LABELS).index(item.section), item.order, item.id),
+    )
+    return [
+        NavEntry(item, locked=item.feature is not None and item.feature not in features)
+        for item in items
+    ]
+
+
+def nav_sections(entries: list[NavEntry]) -> list[tuple[str, list[NavEntry]]]:
+    """`entries` grouped by section (label msgid, entries), empty sections left out."""
+    grouped: dict[Section, list[NavEntry]] = {}
+    for entry in entries:
+        grouped.setdefault(entry.item.section, []).append(entry)
+    return [(SECTION_LABELS[section], grouped[section]) for section in grouped]

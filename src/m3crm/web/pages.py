@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,20 +13,26 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from m3crm.kernel.auth import OptionalSubject
-from m3crm.kernel.i18n import SUPPORTED_LOCALES
+from m3crm.kernel.i18n import N_, SUPPORTED_LOCALES
+from m3crm.web.nav import NavItem, register_nav
 from m3crm.web.templating import LOCALE_COOKIE, render
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).resolve().parent / "static"
 
 
+def register_shell_items() -> None:
+    """The shell's own navigation: the signed-in home."""
+    register_nav(NavItem("home", N_("Home"), "/", None, icon="home", order=0))
+
+
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, subject: OptionalSubject) -> HTMLResponse:
-    """The public welcome page: what M3CoreCRM is, in the visitor's language (and the
-    signed-in visitor's account links in the header)."""
-    if subject is not None:
-        request.state.locale = subject.user.locale
-    return render(request, "home.html")
+    """Signed in: the home of the workspace (today, the screens one may use, what is new).
+    Signed out: the public welcome page, in the visitor's language."""
+    if subject is None:
+        return render(request, "home.html")
+    return render(request, "dashboard.html", {"now": datetime.now(UTC)})
 
 
 @router.get("/lang/{code}")

@@ -11,7 +11,7 @@ from another file needs `{% import ... with context %}` to see `_`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from m3crm.kernel import i18n
+from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.i18n import (
     LOCALE_COOKIE,
     SUPPORTED_LOCALES,
@@ -31,7 +32,9 @@ from m3crm.kernel.i18n import (
     text_direction,
 )
 from m3crm.web.assets import asset_url
-from m3crm.web.nav import visible_nav
+from m3crm.web.commands import KIND_LABELS, create_commands, visible_commands
+from m3crm.web.nav import nav_sections, visible_nav
+from m3crm.web.shell import shell_state, zone
 
 __all__ = ["LOCALE_COOKIE", "environment", "render", "request_locale"]
 
@@ -83,17 +86,17 @@ def language_switch_url(request: Request, code: str) -> str:
     return f"/lang/{code}?{urlencode({'next': here})}"
 
 
-def _locale_helpers(locale: str) -> dict[str, Any]:
-    """Formatting functions bound to `locale`, for templates."""
+def _locale_helpers(locale: str, tz: tzinfo, hour_cycle: i18n.HourCycle) -> dict[str, Any]:
+    """Formatting functions bound to `locale` and the viewer's timezone and clock."""
 
     def fmt_datetime(value: datetime | None, format: str = "short") -> str:
-        return i18n.format_datetime(value, locale, format=format)
+        return i18n.format_datetime(value, locale, format=format, tz=tz, hour_cycle=hour_cycle)
 
     def fmt_date(value: date | None, format: str = "medium") -> str:
         return i18n.format_date(value, locale, format=format)
 
     def fmt_time(value: time | datetime | None, format: str = "short") -> str:
-        return i18n.format_time(value, locale, format=format)
+        return i18n.format_time(value, locale, format=format, tz=tz, hour_cycle=hour_cycle)
 
     def fmt_decimal(value: int | Decimal | None) -> str:
         return i18n.format_decimal(value, locale)
@@ -110,6 +113,19 @@ def _locale_helpers(locale: str) -> dict[str, Any]:
     }
 
 
+def _shell_context(request: Request, subject: AuthSubject | None) -> dict[str, Any]:
+    """Navigation, palette commands and preferences of the signed-in shell."""
+    shell = shell_state(request)
+    nav = visible_nav(subject, shell.features)
+    commands = visible_commands(subject, shell.features, nav) if subject else []
+    return {
+        "preferences": shell.preferences,
+        "nav_sections": nav_sections(nav),
+        "commands": commands,
+        "create_commands": create_commands(commands),
+    }
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -119,20 +135,36 @@ def render(
     `language_url(code)` and the `format_*` helpers; `context` may override none of
     `locale`, `dir` or `_` (they are applied last).
     """
+    subject: AuthSubject | None = getattr(request.state, "subject", None)
+    if subject is not None and getattr(request.state, "locale", None) is None:
+        request.state.locale = subject.card.locale
     locale = request_locale(request)
     translations = get_translations(locale)
+    shell = _shell_context(request, subject)
+    preferences = shell["preferences"]
+    settings = getattr(request.app.state, "settings", None)
+    tz = zone(preferences.timezone, settings.default_timezone if settings else "UTC")
     values: dict[str, Any] = {
-        **_locale_helpers(locale),
+        **_locale_helpers(locale, tz, preferences.time_format),
+        **shell,
         **(context or {}),
         "request": request,
-        "subject": getattr(request.state, "subject", None),
-        "nav_items": visible_nav(getattr(request.state, "subject", None)),
+        "subject": subject,
         "locale": locale,
         "dir": text_direction(locale),
         "_": translations.gettext,
         "gettext": translations.gettext,
         "ngettext": translations.ngettext,
         "language_url": lambda code: language_switch_url(request, code),
+        "palette_commands": [
+            {
+                "id": command.id,
+                "label": translations.gettext(command.label),
+                "group": translations.gettext(KIND_LABELS[command.kind]),
+                "path": command.path,
+            }
+            for command in shell["commands"]
+        ],
     }
     html = environment.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code)

@@ -532,7 +532,7 @@ def test_backup_codes_avoid_ambiguous_characters() -> None:
 async def test_security_page_renders(client: httpx.AsyncClient, world: World) -> None:
     page = await client.get("/account/security", headers=cookie(world))
     assert page.status_code == 200
-    assert '<html lang="en" dir="ltr">' in page.text
+    assert '<html lang="en" dir="ltr"' in page.text
     assert 'id="totp-panel"' in page.text and 'id="channels-panel"' in page.text
     assert 'hx-post="/account/security/totp/setup"' in page.text
 

@@ -109,7 +109,7 @@ async def test_every_page_renders_for_the_admin(client: httpx.AsyncClient, world
     for path in PAGES:
         r = await client.get(path, headers=cookie(world))
         assert r.status_code == 200, path
-        assert '<html lang="en" dir="ltr">' in r.text, path
+        assert '<html lang="en" dir="ltr"' in r.text, path
     bearer = await client.get("/notifications", headers=world.headers(world.a))
     assert bearer.status_code == 200
 
@@ -202,7 +202,7 @@ async def test_inbox_in_arabic_for_the_arabic_user(
     await entry(session, world.a, world.a.agent_id)
     page = await client.get("/notifications", headers=cookie(world, "agent"))
     assert page.status_code == 200
-    assert '<html lang="ar" dir="rtl">' in page.text
+    assert '<html lang="ar" dir="rtl"' in page.text
     assert "الإشعارات" in page.text and "تحذير" in page.text
     assert "Mark read" not in page.text
 

@@ -137,3 +137,28 @@ def user_ids_holding(tenant_id: TenantId, role_code: str) -> Select[UUID]:
         .join(Role, (Role.tenant_id == UserRole.tenant_id) & (Role.id == UserRole.role_id))
         .where(UserRole.tenant_id == tenant_id, Role.code == role_code)
     )
+
+
+async def active_users_with_permission(
+    session: AsyncSession, tenant_id: TenantId, code: str, *, limit: int = 50
+) -> list[UUID]:
+    """Active users of the tenant holding `code` through any of their roles (at most
+    `limit`, oldest accounts first: they are the workspace's owners)."""
+    stmt = (
+        select(UserRole.user_id)
+        .join(
+            RolePermission,
+            (RolePermission.tenant_id == UserRole.tenant_id)
+            & (RolePermission.role_id == UserRole.role_id),
+        )
+        .join(User, (User.tenant_id == UserRole.tenant_id) & (User.id == UserRole.user_id))
+        .where(
+            UserRole.tenant_id == tenant_id,
+            RolePermission.permission_code == code,
+            User.status == UserStatus.ACTIVE,
+        )
+        .group_by(UserRole.user_id)
+        .order_by(UserRole.user_id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())

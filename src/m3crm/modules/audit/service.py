@@ -131,4 +131,14 @@ audit = AuditService()
 
 def register() -> None:
     """The audit viewer in the main navigation."""
-    register_nav(NavItem("audit", N_("Audit trail"), "/admin/audit", "audit.read", order=95))
+    register_nav(
+        NavItem(
+            "audit",
+            N_("Audit trail"),
+            "/admin/audit",
+            "audit.read",
+            icon="clipboard",
+            section="admin",
+            order=95,
+        )
+    )

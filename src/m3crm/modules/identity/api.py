@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from m3crm.modules.identity import api_auth, api_invites, api_phone, api_twofa, api_users
+from m3crm.modules.identity import (
+    api_auth,
+    api_invites,
+    api_phone,
+    api_settings,
+    api_twofa,
+    api_users,
+)
 
 router = APIRouter()
-for part in (api_auth, api_invites, api_twofa, api_phone, api_users):
+for part in (api_auth, api_invites, api_twofa, api_phone, api_settings, api_users):
     router.include_router(part.router)

@@ -1,10 +1,54 @@
-"""Wiring of the identity capability into the kernel."""
+"""Wiring of the identity capability into the kernel and the shell."""
 
 from __future__ import annotations
 
 from m3crm.kernel.auth import register_session_check
+from m3crm.kernel.i18n import N_
+from m3crm.modules.identity.preferences import shell_preferences
 from m3crm.modules.identity.sessions import is_live
+from m3crm.web.commands import Command, register_command
+from m3crm.web.shell import register_preferences_loader
 
 
 def register() -> None:
     register_session_check(is_live)
+    register_preferences_loader(shell_preferences)
+    for command in (
+        Command(
+            "settings.display",
+            N_("Display and language settings"),
+            "/account/settings",
+            None,
+            "settings",
+            icon="settings",
+            order=10,
+        ),
+        Command(
+            "settings.profile",
+            N_("My profile"),
+            "/account/profile",
+            None,
+            "settings",
+            icon="user",
+            order=20,
+        ),
+        Command(
+            "settings.security",
+            N_("Security and two-factor sign-in"),
+            "/account/security",
+            "twofa.manage.self",
+            "settings",
+            icon="shield",
+            order=30,
+        ),
+        Command(
+            "settings.sessions",
+            N_("Signed-in devices"),
+            "/account/sessions",
+            "session.read.self",
+            "settings",
+            icon="devices",
+            order=40,
+        ),
+    ):
+        register_command(command)

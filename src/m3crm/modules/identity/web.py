@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from m3crm.modules.identity import web_auth, web_profile, web_security
+from m3crm.modules.identity import web_auth, web_profile, web_security, web_settings
 
 router = APIRouter(include_in_schema=False)
-for part in (web_auth, web_security, web_profile):
+for part in (web_auth, web_security, web_profile, web_settings):
     router.include_router(part.router)

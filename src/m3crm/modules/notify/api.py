@@ -45,6 +45,7 @@ from m3crm.modules.notify.dispatch import DispatchRequest, Mirror, TemplateMissi
 from m3crm.modules.notify.models import (
     Channel,
     ConsentAction,
+    InboxCategory,
     MessageStatus,
     SubjectType,
     TemplateStatus,
@@ -53,11 +54,13 @@ from m3crm.modules.notify.rendering import missing_variables, render
 from m3crm.modules.notify.schemas import (
     FAMILY_PATTERN,
     LOCALE_PATTERN,
+    ChannelCopyOut,
     ConsentIn,
     ConsentOut,
     CredentialsIn,
     DispatchIn,
     DispatchOut,
+    InboxEntryDetailOut,
     InboxEntryOut,
     InboxPage,
     MarkedOut,
@@ -349,15 +352,18 @@ async def my_notifications(
     subject: InboxReader,
     is_read: bool | None = None,
     since: datetime | None = None,
+    category: InboxCategory | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> InboxPage:
+    """Newest first; `category` is the notification center's tab."""
     page = await inbox.list_entries(
         session,
         subject.user_id,
         PageRequest(limit=limit, cursor=cursor),
         is_read=is_read,
         since=since,
+        category=category,
     )
     return InboxPage(
         items=[InboxEntryOut.model_validate(e) for e in page.items],
@@ -376,9 +382,28 @@ async def mark_read(entry_id: UUID, session: DbSession, subject: InboxReader) ->
 
 
 @router.post("/v1/me/notifications/read", response_model=MarkedOut)
+@router.patch("/v1/me/notifications/read-bulk", response_model=MarkedOut)
 async def mark_many_read(body: MarkReadIn, session: DbSession, subject: InboxReader) -> MarkedOut:
-    """Mark the listed entries read, or every unread entry when `ids` is omitted."""
-    return MarkedOut(updated=await inbox.mark_all_read(session, subject.user_id, body.ids))
+    """Mark the listed entries read, or every unread entry (of `category` when given)
+    when `ids` is omitted. `PATCH .../read-bulk` is the spec §16 name of the same call."""
+    changed = await inbox.mark_all_read(session, subject.user_id, body.ids, body.category)
+    return MarkedOut(updated=changed)
+
+
+@router.get(
+    "/v1/me/notifications/{entry_id}",
+    response_model=InboxEntryDetailOut,
+    responses=error_responses(NotFound),
+)
+async def notification_detail(
+    entry_id: UUID, session: DbSession, subject: InboxReader
+) -> InboxEntryDetailOut:
+    """One entry and the channels it went out on (its dispatch group, spec §16 §7)."""
+    entry, messages = await inbox.entry_with_channels(session, subject.user_id, entry_id)
+    return InboxEntryDetailOut(
+        entry=InboxEntryOut.model_validate(entry),
+        channels=[ChannelCopyOut.model_validate(m) for m in messages],
+    )
 
 
 @router.get(

@@ -50,6 +50,7 @@ _INVITE = _vars("accept_url", "workspace", optional=("inviter",))
 _APPROVAL = _vars("requester", "subject", "link")
 _TASK = _vars("title", "due", optional=("link",))
 _RUN = _vars("type", "status", optional=("reason",))
+_ACCESS = _vars("requester", "what", "kind")
 # A run's status in Arabic words (the payload carries the English state code).
 _AR_STATUS = (
     "{% if status == 'succeeded' %}نجح{% elif status == 'failed' %}فشل"
@@ -145,6 +146,17 @@ SEEDS: Final[tuple[Seed, ...]] = (
     Seed("ops.run_finished", Channel.INBOX, "ar", "انتهاء عمل في الخلفية (الوارد)",
          "انتهى {{ type }}: " + _AR_STATUS + ".{% if reason %} {{ reason }}{% endif %}",
          subject="عمل في الخلفية: " + _AR_STATUS, variables=_RUN),
+    # access.requested — a refused page's "Request access" / "Ask for an upgrade" button
+    Seed("access.requested", Channel.INBOX, "en", "Access requested (inbox)",
+         "{{ requester }} asks for {% if kind == 'upgrade' %}a plan that includes{% else %}"
+         "access to{% endif %} {{ what }}.",
+         subject="{% if kind == 'upgrade' %}Upgrade requested{% else %}Access requested{% endif %}",
+         variables=_ACCESS),
+    Seed("access.requested", Channel.INBOX, "ar", "طلب وصول (الوارد)",
+         "يطلب {{ requester }} {% if kind == 'upgrade' %}باقة تتضمن{% else %}صلاحية الوصول إلى"
+         "{% endif %} {{ what }}.",
+         subject="{% if kind == 'upgrade' %}طلب ترقية الباقة{% else %}طلب صلاحية وصول{% endif %}",
+         variables=_ACCESS),
 )  # fmt: skip
 
 _UPSERT = """

@@ -90,6 +90,28 @@ async def mark_read(session: AsyncSession, user_id: UUID, entry_id: UUID) -> Inb
     return entry
 
 
-async def mark_all_read(session: AsyncSession, user_id: UUID, ids: list[UUID] | None) -> int:
-    """Mark the given entries (or all unread ones) read; the number changed."""
-    return await repository.mark_unread_read(session, user_id, ids, datetime.now(UTC))
+async def mark_all_read(
+    session: AsyncSession,
+    user_id: UUID,
+    ids: list[UUID] | None,
+    category: InboxCategory | None = None,
+) -> int:
+    """Mark the given entries (or all unread ones, of `category` when given) read; the
+    number changed."""
+    return await repository.mark_unread_read(
+        session, user_id, ids, datetime.now(UTC), category=category
+    )
+
+
+async def entry_with_channels(
+    session: AsyncSession, user_id: UUID, entry_id: UUID
+) -> tuple[InboxEntry, list[OutboxMessage]]:
+    """One of the user's entries and the messages it was sent with: the other channels
+    of its dispatch group (SMS or WhatsApp with their e-mail mirror, say) addressed to
+    this user. 404 when the entry is not theirs."""
+    entry = await repository.inbox_entry(session, user_id, entry_id)
+    if entry is None:
+        raise NotFound()
+    if entry.dispatch_group_id is None:
+        return entry, []
+    return entry, await repository.group_messages(session, entry.dispatch_group_id, user_id)

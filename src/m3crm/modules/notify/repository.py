@@ -184,12 +184,18 @@ async def message_by_key(session: AsyncSession, key: str) -> OutboxMessage | Non
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def group_messages(session: AsyncSession, group_id: UUID) -> list[OutboxMessage]:
+async def group_messages(
+    session: AsyncSession, group_id: UUID, recipient_user_id: UUID | None = None
+) -> list[OutboxMessage]:
+    """The messages of one dispatch group (originals first); only those addressed to
+    `recipient_user_id` when given."""
     stmt = (
         select(OutboxMessage)
         .where(OutboxMessage.dispatch_group_id == group_id)
         .order_by(OutboxMessage.is_mirror, OutboxMessage.id)
     )
+    if recipient_user_id is not None:
+        stmt = stmt.where(OutboxMessage.recipient_user_id == recipient_user_id)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -300,7 +306,11 @@ async def inbox_entry(session: AsyncSession, user_id: UUID, entry_id: UUID) -> I
 
 
 async def mark_unread_read(
-    session: AsyncSession, user_id: UUID, ids: list[UUID] | None, now: datetime
+    session: AsyncSession,
+    user_id: UUID,
+    ids: list[UUID] | None,
+    now: datetime,
+    category: InboxCategory | None = None,
 ) -> int:
     stmt = (
         update(InboxEntry)
@@ -309,5 +319,7 @@ async def mark_unread_read(
     )
     if ids is not None:
         stmt = stmt.where(InboxEntry.id.in_(ids))
+    if category is not None:
+        stmt = stmt.where(InboxEntry.category == category)
     result = await session.execute(stmt)
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -221,6 +221,25 @@ class InboxPage(BaseModel):
 
 class MarkReadIn(StorableModel):
     ids: list[UUID] | None = Field(default=None, max_length=500)
+    category: InboxCategory | None = None
+
+
+class ChannelCopyOut(BaseModel):
+    """One channel a notification went out on (its dispatch group), for the detail view."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    channel: Channel
+    status: MessageStatus
+    is_mirror: bool
+    error_code: str | None
+    created_at: datetime
+
+
+class InboxEntryDetailOut(BaseModel):
+    entry: InboxEntryOut
+    channels: list[ChannelCopyOut]
 
 
 class MarkedOut(BaseModel):

@@ -16,12 +16,21 @@ def register() -> None:
             N_("Notifications"),
             "/notifications",
             "notify.inbox.read.self",
+            icon="bell",
             order=10,
             badge_url="/notifications/badge",
         )
     )
     register_nav(
-        NavItem("messages", N_("Messages"), "/monitoring/messages", "notify.outbox.read", order=81)
+        NavItem(
+            "messages",
+            N_("Messages"),
+            "/monitoring/messages",
+            "notify.outbox.read",
+            icon="queue",
+            section="operations",
+            order=81,
+        )
     )
     register_nav(
         NavItem(
@@ -29,6 +38,8 @@ def register() -> None:
             N_("Templates"),
             "/settings/templates",
             "notify.templates.manage",
+            icon="document",
+            section="admin",
             order=90,
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -88,6 +88,10 @@ _NOT_REQUEUEABLE = frozenset({"TEMPLATE_MISSING", "TEMPLATE_VARIABLES_MISSING"})
 def _blank_to_none(value: object) -> object:
     """A select's "All" option submits an empty string: it means no filter."""
     return value or None
+
+
+def _blank_to_all(value: object) -> object:
+    return value or "all"
 
 
 StatusFilter = Annotated[MessageStatus | None, BeforeValidator(_blank_to_none)]
@@ -191,6 +195,91 @@ async def mark_read(
     request.state.locale = subject.user.locale
     entry = await inbox.mark_read(session, subject.user_id, entry_id)
     return render(request, "notify/_entry.html", {**_entry_context(), "entry": entry})
+
+
+# --- Drawer (notification center) and detail -----------------------------------------------
+
+DRAWER_TABS: tuple[tuple[str, str], ...] = (
+    ("all", N_("All")),
+    *((category.value, CATEGORY_LABELS[category]) for category in InboxCategory),
+)
+DRAWER_SIZE = 20
+TabFilter = Annotated[
+    Literal["all", "approvals", "tasks", "system", "marketing"], BeforeValidator(_blank_to_all)
+]
+
+
+def _tab_category(tab: str) -> InboxCategory | None:
+    return None if tab == "all" else InboxCategory(tab)
+
+
+async def _drawer(
+    request: Request, session: DbSession, subject: AuthSubject, tab: str
+) -> HTMLResponse:
+    page = await inbox.list_entries(
+        session, subject.user_id, PageRequest(limit=DRAWER_SIZE), category=_tab_category(tab)
+    )
+    context = {
+        **_entry_context(),
+        "tabs": DRAWER_TABS,
+        "tab": tab,
+        "entries": page.items,
+        "more": page.next_cursor is not None,
+        "unread_count": await inbox.unread_count(session, subject.user_id),
+    }
+    return render(request, "notify/_drawer.html", context)
+
+
+@router.get("/notifications/drawer", response_class=HTMLResponse)
+async def drawer(
+    request: Request, session: DbSession, subject: InboxReader, tab: TabFilter = "all"
+) -> HTMLResponse:
+    """HTMX: the right drawer's panel, one tab at a time (newest 20)."""
+    return await _drawer(request, session, subject, tab)
+
+
+@router.get("/notifications/latest", response_class=HTMLResponse)
+async def latest(request: Request, session: DbSession, subject: InboxReader) -> HTMLResponse:
+    """HTMX: the five newest entries, for the home page."""
+    page = await inbox.list_entries(session, subject.user_id, PageRequest(limit=5))
+    return render(request, "notify/_latest.html", {**_entry_context(), "entries": page.items})
+
+
+@router.post("/notifications/drawer/read-all", response_class=HTMLResponse)
+async def drawer_read_all(
+    request: Request, session: DbSession, subject: InboxReader, tab: TabFilter = "all"
+) -> HTMLResponse:
+    """HTMX: mark the tab's unread entries read; the header badge refreshes."""
+    await inbox.mark_all_read(session, subject.user_id, None, _tab_category(tab))
+    response = await _drawer(request, session, subject, tab)
+    response.headers["HX-Trigger"] = "inbox-changed"
+    return response
+
+
+@router.post("/notifications/{entry_id}/read-in-drawer", response_class=HTMLResponse)
+async def drawer_mark_read(
+    request: Request, entry_id: UUID, session: DbSession, subject: InboxReader
+) -> HTMLResponse:
+    entry = await inbox.mark_read(session, subject.user_id, entry_id)
+    response = render(request, "notify/_drawer_row.html", {**_entry_context(), "entry": entry})
+    response.headers["HX-Trigger"] = "inbox-changed"
+    return response
+
+
+@router.get("/notifications/{entry_id:uuid}", response_class=HTMLResponse)
+async def entry_page(
+    request: Request, entry_id: UUID, session: DbSession, subject: InboxReader
+) -> HTMLResponse:
+    """One notification in full, with the channels it went out on (grouped by its
+    dispatch group: an SMS shows with its e-mail mirror and this inbox copy)."""
+    entry, messages = await inbox.entry_with_channels(session, subject.user_id, entry_id)
+    context = {
+        **_entry_context(),
+        **_message_context(False),
+        "entry": entry,
+        "messages": messages,
+    }
+    return render(request, "notify/detail.html", context)
 
 
 # --- Preferences -------------------------------------------------------------------------

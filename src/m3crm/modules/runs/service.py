@@ -7,4 +7,14 @@ from m3crm.web.nav import NavItem, register_nav
 
 
 def register() -> None:
-    register_nav(NavItem("runs", N_("Monitoring"), "/monitoring/runs", "ops.runs.read", order=80))
+    register_nav(
+        NavItem(
+            "runs",
+            N_("Background jobs"),
+            "/monitoring/runs",
+            "ops.runs.read",
+            icon="activity",
+            section="operations",
+            order=80,
+        )
+    )
