@@ -1,0 +1,89 @@
+"""Every shell page, rendered for an Arabic-speaking user, carries no English text: a
+string that was not passed through gettext (or lacks its Arabic translation) fails here.
+
+Data is exempt where the markup says it is not prose: `dir="ltr"` (addresses, codes,
+numbers), `translate="no"` (names and other user data), `<code>`, `<kbd>`, scripts.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import httpx
+import pytest
+
+from tests.conftest import World
+from tests.web.test_pages import cookie
+
+# (path, user): the Arabic-speaking agent where they may go, else the admin switched to Arabic.
+SHELL_PAGES = (
+    ("/", "agent"),
+    ("/notifications", "agent"),
+    ("/notifications/preferences", "agent"),
+    ("/account/settings", "agent"),
+    ("/account/profile", "agent"),
+    ("/account/security", "agent"),
+    ("/account/sessions", "agent"),
+    ("/monitoring/runs", "agent"),
+    ("/monitoring/messages", "admin"),
+    ("/admin/audit", "admin"),
+    ("/settings/templates", "admin"),
+    ("/nowhere", "admin"),
+)
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+NAMES = re.compile(r"M3CoreCRM|Google Authenticator|WhatsApp|English|Ctrl|Enter|Esc|SMS|TOTP")
+EXEMPT_TAGS = {"script", "style", "code", "kbd", "template"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}  # fmt: skip
+
+
+class EnglishFinder(HTMLParser):
+    """Collects text outside exempt elements that contains an English word."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[bool] = []
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in VOID:
+            return
+        values = dict(attrs)
+        exempt = (
+            tag in EXEMPT_TAGS
+            or values.get("dir") == "ltr"
+            or values.get("translate") == "no"
+            or (self.stack and self.stack[-1])
+        )
+        self.stack.append(bool(exempt))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1]:
+            return
+        if ENGLISH_WORD.search(NAMES.sub("", data)):
+            self.found.append(data.strip())
+
+
+@pytest.mark.parametrize(("path", "user"), SHELL_PAGES)
+async def test_arabic_page_has_no_english_prose(
+    client: httpx.AsyncClient, world: World, path: str, user: str
+) -> None:
+    headers = cookie(world, user)
+    if user == "admin":  # rolled back after the test, like everything the client writes
+        switched = await client.patch(
+            "/v1/me/settings", json={"locale": "ar"}, headers=world.headers(world.a)
+        )
+        assert switched.status_code == 200
+    # An unknown address matches no route, so no user is loaded: the cookie decides.
+    headers["Cookie"] += "; m3crm_locale=ar"
+    page = await client.get(path, headers=headers)
+    assert page.status_code in (200, 404), path
+    assert '<html lang="ar" dir="rtl"' in page.text
+    finder = EnglishFinder()
+    finder.feed(page.text)
+    assert finder.found == [], f"{path}: untranslated text {finder.found[:10]}"
