@@ -39,6 +39,7 @@ SEMANTIC_422 = {
     "POST /v1/auth/2fa/totp/verify": "the code must be the app's current one",
     "POST /v1/auth/totp/disable": "the password and a current code",
     "POST /v1/auth/twofa/backup-codes/regenerate": "the password",
+    "GET /v1/search": "each `type` must name a registered search provider",
 }
 
 

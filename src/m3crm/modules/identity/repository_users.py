@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import Select, func, or_, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.pagination import Page, PageRequest, paginate_by_id
 from m3crm.kernel.repository import TenantRepository
 from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.kernel.text import prefix_upper_bound
 from m3crm.modules.identity.models import AuthSession
+
+SUBSTRING_MIN_CHARS = 3
+"""Shorter queries match the start of the text only: one or two characters are inside
+most names, so a substring match would list the tenant in no useful order."""
+
+
+def _starts_with(folded: str) -> ColumnElement[bool]:
+    """`search_text` starts with `folded`, as a range on the C-collated column: literal
+    (no wildcards), leakproof, a btree range scan in custom and generic plans alike."""
+    upper = prefix_upper_bound(folded)
+    lower = User.search_text >= folded
+    return lower if upper is None else and_(lower, User.search_text < upper)
 
 
 class UserRepository(TenantRepository[User]):
@@ -40,6 +53,37 @@ class UserRepository(TenantRepository[User]):
                 )
             )
         return await paginate_by_id(self.session, stmt, User.id, page)
+
+    async def search(self, folded: str, limit: int) -> list[User]:
+        """At most `limit` users whose folded name + e-mail (`User.search_text`) contains
+        `folded` (a `kernel.text.fold` result; `%`, `_` and `\\` match literally).
+
+        Best first: users whose text *starts with* the query, alphabetical (a btree range
+        scan: under row-level security only leakproof conditions reach an index). Then,
+        only when those are fewer than `limit` and the query has at least
+        `SUBSTRING_MIN_CHARS` characters, users containing it further in: earliest
+        occurrence first, then alphabetical. That second step reads the tenant's rows
+        (no index can serve `LIKE` under RLS; see migration 0006).
+        """
+        prefix = (
+            self.base_statement()
+            .where(_starts_with(folded))
+            .order_by(User.search_text, User.id)
+            .limit(limit)
+        )
+        found = list((await self.session.scalars(prefix)).all())
+        if len(found) >= limit or len(folded) < SUBSTRING_MIN_CHARS:
+            return found
+        inside = (
+            self.base_statement()
+            .where(
+                User.search_text.contains(folded, autoescape=True),
+                ~_starts_with(folded),
+            )
+            .order_by(func.strpos(User.search_text, folded), User.search_text, User.id)
+            .limit(limit - len(found))
+        )
+        return found + list((await self.session.scalars(inside)).all())
 
     async def seats_in_use(self) -> int:
         """Users holding a seat: every user who is not deactivated."""
