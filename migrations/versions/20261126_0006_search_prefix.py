@@ -7,9 +7,11 @@ index condition when the condition is LEAKPROOF, and neither `lower()`/`translat
 role: a sequential scan recomputing the fold on every row (≈ 650 ms).
 
 Instead the folded text is stored once per row (`users.search_text`, generated, collation
-"C") and indexed with a plain btree `(tenant_id, search_text)`. A prefix test
-(`search_text ^@ :q`, `starts_with`, leakproof) is an index range scan under RLS; a
-substring test (`LIKE`) scans the tenant's rows but no longer recomputes the fold.
+"C") and indexed with a plain btree `(tenant_id, search_text) INCLUDE (id)`. A prefix test
+written as a range (`search_text >= :q AND search_text < :next`; text comparisons are
+leakproof) is an index range scan under RLS. A substring test (`LIKE`) is a filter on an
+index-only walk of the tenant's entries in order, stopping at the wanted number of hits:
+no fold recomputed, no heap read, but a rare substring still reads every entry.
 
 The column follows `m3crm_fold`: a migration that changes the function's rules must
 rewrite the column (e.g. `UPDATE users SET full_name = full_name`).
@@ -37,11 +39,13 @@ def upgrade() -> None:
         'ALTER TABLE users ADD COLUMN search_text text COLLATE "C"'
         f" NOT NULL GENERATED ALWAYS AS ({FOLDED}) STORED"
     )
-    op.execute("CREATE INDEX ix_users_prefix_search ON users (tenant_id, search_text)")
+    op.execute(
+        "CREATE INDEX ix_users_text_search ON users (tenant_id, search_text) INCLUDE (id)"
+    )
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX ix_users_prefix_search")
+    op.execute("DROP INDEX ix_users_text_search")
     op.execute("ALTER TABLE users DROP COLUMN search_text")
     op.execute(
         "CREATE INDEX ix_users_search ON users"

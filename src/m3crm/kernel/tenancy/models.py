@@ -50,8 +50,8 @@ class User(TenantModel):
     """A person who signs in to one tenant. E-mail is unique per tenant, case-insensitive.
 
     `search_text` is the folded name and e-mail (`m3crm.kernel.text`), computed by the
-    database; migration 0006 indexes it with `(tenant_id, search_text)` (`ix_users_prefix_search`)
-    for global search. It is deferred: only search reads it."""
+    database; migration 0006 indexes it for global search (`ix_users_text_search`). It is
+    deferred: only search reads it."""
 
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("tenant_id", "email"),)

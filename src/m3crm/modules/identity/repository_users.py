@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.ids import TenantId
@@ -58,32 +58,35 @@ class UserRepository(TenantRepository[User]):
         """At most `limit` users whose folded name + e-mail (`User.search_text`) contains
         `folded` (a `kernel.text.fold` result; `%`, `_` and `\\` match literally).
 
-        Best first: users whose text *starts with* the query, alphabetical (a btree range
-        scan: under row-level security only leakproof conditions reach an index). Then,
-        only when those are fewer than `limit` and the query has at least
-        `SUBSTRING_MIN_CHARS` characters, users containing it further in: earliest
-        occurrence first, then alphabetical. That second step reads the tenant's rows
-        (no index can serve `LIKE` under RLS; see migration 0006).
+        Best first: users whose text *starts with* the query (a btree range scan: under
+        row-level security only leakproof conditions reach an index). Then, only when
+        those are fewer than `limit` and the query has at least `SUBSTRING_MIN_CHARS`
+        characters, users containing it further in. Each step is alphabetical. The second
+        walks the tenant's entries of `ix_users_text_search` in order (index-only) and
+        stops at `limit` hits, so a rare or absent text reads every entry (migration 0006).
         """
-        prefix = (
-            self.base_statement()
-            .where(_starts_with(folded))
-            .order_by(User.search_text, User.id)
-            .limit(limit)
-        )
-        found = list((await self.session.scalars(prefix)).all())
+        found = await self._first(_starts_with(folded), limit)
         if len(found) >= limit or len(folded) < SUBSTRING_MIN_CHARS:
             return found
-        inside = (
-            self.base_statement()
-            .where(
-                User.search_text.contains(folded, autoescape=True),
-                ~_starts_with(folded),
-            )
-            .order_by(func.strpos(User.search_text, folded), User.search_text, User.id)
-            .limit(limit - len(found))
+        inside = and_(User.search_text.contains(folded, autoescape=True), ~_starts_with(folded))
+        return found + await self._first(inside, limit - len(found))
+
+    async def _first(self, condition: ColumnElement[bool], limit: int) -> list[User]:
+        """The first `limit` users by `search_text` meeting `condition`: ids from the index
+        alone (it carries `id`), then those rows."""
+        hits = (
+            select(User.id, User.search_text)
+            .where(User.tenant_id == self.tenant_id, condition)
+            .order_by(User.search_text, User.id)
+            .limit(limit)
+            .subquery()
         )
-        return found + list((await self.session.scalars(inside)).all())
+        stmt = (
+            self.base_statement()
+            .join(hits, hits.c.id == User.id)
+            .order_by(hits.c.search_text, hits.c.id)
+        )
+        return list((await self.session.scalars(stmt)).all())
 
     async def seats_in_use(self) -> int:
         """Users holding a seat: every user who is not deactivated."""
