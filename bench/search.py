@@ -158,11 +158,10 @@ async def http_latencies(port: int, path: str, token: str, n: int) -> tuple[list
 
 STEP = (
     "SELECT u.tenant_id, u.id, u.email, u.full_name, u.status FROM users u JOIN"
-    " (SELECT id, search_text FROM users WHERE tenant_id = %(t)s AND {}"
-    " ORDER BY search_text, id LIMIT %(n)s) hit ON hit.id = u.id"
-    " WHERE u.tenant_id = %(t)s ORDER BY hit.search_text, hit.id"
+    " (SELECT id, search_text FROM users WHERE tenant_id = %(t)s AND {} LIMIT %(n)s) hit"
+    " ON hit.id = u.id WHERE u.tenant_id = %(t)s ORDER BY hit.search_text, hit.id"
 )
-PREFIX = STEP.format("search_text >= %(q)s AND search_text < %(upper)s")
+PREFIX = STEP.format("search_text >= %(q)s AND search_text < %(upper)s ORDER BY search_text, id")
 INSIDE = STEP.format(
     "search_text LIKE %(like)s ESCAPE '/' AND NOT (search_text >= %(q)s"
     " AND search_text < %(upper)s)"
@@ -264,7 +263,9 @@ async def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    print(f"{args.users:,} users copied in {copied:.1f} s; {args.requests} requests per query\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{args.users:,} users copied in {copied:.1f} s; {args.requests} requests per query;")
+    print(f"load average at the end {load} on {os.cpu_count()} cores\n")
     print("| query | hits | server p50 / p95 ms | raw SQL p50 / p95 ms | ratio (p50) | plan |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))

@@ -9,9 +9,9 @@ role: a sequential scan recomputing the fold on every row (≈ 650 ms).
 Instead the folded text is stored once per row (`users.search_text`, generated, collation
 "C") and indexed with a plain btree `(tenant_id, search_text) INCLUDE (id)`. A prefix test
 written as a range (`search_text >= :q AND search_text < :next`; text comparisons are
-leakproof) is an index range scan under RLS. A substring test (`LIKE`) is a filter on an
-index-only walk of the tenant's entries in order, stopping at the wanted number of hits:
-no fold recomputed, no heap read, but a rare substring still reads every entry.
+leakproof) is an index range scan under RLS. A substring test (`LIKE`) is a filter on a
+scan of the tenant's rows (or of its index entries, which carry `id`) that stops at the
+wanted number of hits: no fold recomputed, but a rare substring still reads every row.
 
 The column follows `m3crm_fold`: a migration that changes the function's rules must
 rewrite the column (e.g. `UPDATE users SET full_name = full_name`).

@@ -58,29 +58,30 @@ class UserRepository(TenantRepository[User]):
         """At most `limit` users whose folded name + e-mail (`User.search_text`) contains
         `folded` (a `kernel.text.fold` result; `%`, `_` and `\\` match literally).
 
-        Best first: users whose text *starts with* the query (a btree range scan: under
-        row-level security only leakproof conditions reach an index). Then, only when
-        those are fewer than `limit` and the query has at least `SUBSTRING_MIN_CHARS`
-        characters, users containing it further in. Each step is alphabetical. The second
-        walks the tenant's entries of `ix_users_text_search` in order (index-only) and
-        stops at `limit` hits, so a rare or absent text reads every entry (migration 0006).
+        Best first: users whose text *starts with* the query, the first `limit` in
+        alphabetical order (a btree range scan: under row-level security only leakproof
+        conditions reach an index). Then, only when those are fewer than `limit` and the
+        query has at least `SUBSTRING_MIN_CHARS` characters, users containing it further
+        in: the first ones the scan of the tenant's rows meets, shown alphabetically. The
+        scan stops at `limit` hits; a rare or absent text reads every row (migration 0006).
         """
-        found = await self._first(_starts_with(folded), limit)
+        found = await self._matching(_starts_with(folded), limit, first_by_text=True)
         if len(found) >= limit or len(folded) < SUBSTRING_MIN_CHARS:
             return found
         inside = and_(User.search_text.contains(folded, autoescape=True), ~_starts_with(folded))
-        return found + await self._first(inside, limit - len(found))
+        return found + await self._matching(inside, limit - len(found), first_by_text=False)
 
-    async def _first(self, condition: ColumnElement[bool], limit: int) -> list[User]:
-        """The first `limit` users by `search_text` meeting `condition`: ids from the index
-        alone (it carries `id`), then those rows."""
-        hits = (
-            select(User.id, User.search_text)
-            .where(User.tenant_id == self.tenant_id, condition)
-            .order_by(User.search_text, User.id)
-            .limit(limit)
-            .subquery()
-        )
+    async def _matching(
+        self, condition: ColumnElement[bool], limit: int, *, first_by_text: bool
+    ) -> list[User]:
+        """`limit` users meeting `condition`, alphabetical: the first ones by `search_text`
+        when `first_by_text`, else the first ones found (the scan may stop at `limit`
+        instead of reading and sorting every match). Ids come from the index alone when
+        it serves (it carries `id`), then those rows are read."""
+        ids = select(User.id, User.search_text).where(User.tenant_id == self.tenant_id, condition)
+        if first_by_text:
+            ids = ids.order_by(User.search_text, User.id)
+        hits = ids.limit(limit).subquery()
         stmt = (
             self.base_statement()
             .join(hits, hits.c.id == User.id)
