@@ -89,7 +89,11 @@ async def test_arabic_page_is_translated_markup_too(
 
 async def test_signed_out_and_bad_input(client: httpx.AsyncClient, world: World) -> None:
     r = await client.get(URL, params={"q": "a"}, headers={"Accept": "text/html"})
-    assert r.status_code in (303, 401)
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/login?next=")
+    r = await client.get(URL, params={"q": "a"}, headers={"HX-Request": "true"})
+    assert r.status_code == 204
+    assert r.headers["hx-redirect"].startswith("/login?next=")
     r = await client.get(URL, params={"q": "x" * 101}, headers=cookie(world))
     assert r.status_code == 422
     r = await client.get(URL, params={"q": "a\x00"}, headers=cookie(world))
