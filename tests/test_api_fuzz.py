@@ -40,6 +40,7 @@ SEMANTIC_422 = {
     "POST /v1/auth/totp/disable": "the password and a current code",
     "POST /v1/auth/twofa/backup-codes/regenerate": "the password",
     "PATCH /v1/me/settings": "`timezone` must be a known IANA zone name",
+    "GET /v1/search": "each `type` must name a registered search provider",
 }
 
 

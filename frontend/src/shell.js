@@ -141,13 +141,16 @@ document.addEventListener("alpine:init", () => {
 
   Alpine.data("globalSearch", () => ({
     active: -1,
+    announce: "",
 
     options() {
       return Array.from(document.querySelectorAll("#search-results [role=option]"));
     },
     refreshed() {
-      this.active = this.options().length ? 0 : -1;
-      listbox(this.$refs.input, this.options(), this.active);
+      const options = this.options();
+      this.active = options.length ? 0 : -1;
+      listbox(this.$refs.input, options, this.active);
+      this.announce = document.getElementById("search-results")?.dataset.summary || "";
     },
     move(delta) {
       const options = this.options();

@@ -43,3 +43,21 @@ def fold_sql_function() -> str:
         " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE"
         f" RETURN lower(translate(value, '{source}', '{target}'))"
     )
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The least string greater than every string that starts with `prefix`, in code-point
+    order (= byte order of UTF-8 = collation "C"); `None` when there is none.
+
+    `prefix <= s < prefix_upper_bound(prefix)` holds exactly for the strings `s` starting
+    with `prefix`: a range that a btree answers even in a generic (prepared) plan, and that
+    row-level security lets the index evaluate (text comparisons are leakproof; `LIKE` is not).
+    """
+    chars = list(prefix)
+    while chars:
+        code = ord(chars.pop()) + 1
+        if code == 0xD800:  # surrogates cannot be stored: skip the block
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return "".join(chars) + chr(code)
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES: tuple[str, ...] = ("access", "plans", "runs", "notify", "identity", "audit")
+MODULES: tuple[str, ...] = ("access", "plans", "runs", "notify", "identity", "audit", "search")
 
 
 def load_models() -> None:

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Enum, String, UniqueConstraint
+from sqlalchemy import Computed, Enum, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import CITEXT
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,8 +49,9 @@ class Tenant(TimestampMixin, Base):
 class User(TenantModel):
     """A person who signs in to one tenant. E-mail is unique per tenant, case-insensitive.
 
-    Migration 0005 adds `ix_users_search`, a trigram index over the folded name and e-mail
-    (`m3crm.kernel.text`) that global search matches with `ILIKE`."""
+    `search_text` is the folded name and e-mail (`m3crm.kernel.text`), computed by the
+    database; migration 0006 indexes it for global search (`ix_users_text_search`). It is
+    deferred: only search reads it."""
 
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("tenant_id", "email"),)
@@ -64,3 +65,8 @@ class User(TenantModel):
     )
     is_verified: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None]
+    search_text: Mapped[str] = mapped_column(
+        Text(collation="C"),
+        Computed("m3crm_fold((((full_name)::text || ' '::text) || (email)::text))", persisted=True),
+        deferred=True,
+    )

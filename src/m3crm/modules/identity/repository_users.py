@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import Select, func, or_, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.pagination import Page, PageRequest, paginate_by_id
 from m3crm.kernel.repository import TenantRepository
 from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.kernel.text import prefix_upper_bound
 from m3crm.modules.identity.models import AuthSession
+
+SUBSTRING_MIN_CHARS = 3
+"""Shorter queries match the start of the text only: one or two characters are inside
+most names, so a substring match would list the tenant in no useful order."""
+
+
+def _starts_with(folded: str) -> ColumnElement[bool]:
+    """`search_text` starts with `folded`, as a range on the C-collated column: literal
+    (no wildcards), leakproof, a btree range scan in custom and generic plans alike."""
+    upper = prefix_upper_bound(folded)
+    lower = User.search_text >= folded
+    return lower if upper is None else and_(lower, User.search_text < upper)
 
 
 class UserRepository(TenantRepository[User]):
@@ -40,6 +53,41 @@ class UserRepository(TenantRepository[User]):
                 )
             )
         return await paginate_by_id(self.session, stmt, User.id, page)
+
+    async def search(self, folded: str, limit: int) -> list[User]:
+        """At most `limit` users whose folded name + e-mail (`User.search_text`) contains
+        `folded` (a `kernel.text.fold` result; `%`, `_` and `\\` match literally).
+
+        Best first: users whose text *starts with* the query, the first `limit` in
+        alphabetical order (a btree range scan: under row-level security only leakproof
+        conditions reach an index). Then, only when those are fewer than `limit` and the
+        query has at least `SUBSTRING_MIN_CHARS` characters, users containing it further
+        in: the first ones the scan of the tenant's rows meets, shown alphabetically. The
+        scan stops at `limit` hits; a rare or absent text reads every row (migration 0006).
+        """
+        found = await self._matching(_starts_with(folded), limit, first_by_text=True)
+        if len(found) >= limit or len(folded) < SUBSTRING_MIN_CHARS:
+            return found
+        inside = and_(User.search_text.contains(folded, autoescape=True), ~_starts_with(folded))
+        return found + await self._matching(inside, limit - len(found), first_by_text=False)
+
+    async def _matching(
+        self, condition: ColumnElement[bool], limit: int, *, first_by_text: bool
+    ) -> list[User]:
+        """`limit` users meeting `condition`, alphabetical: the first ones by `search_text`
+        when `first_by_text`, else the first ones found (the scan may stop at `limit`
+        instead of reading and sorting every match). Ids come from the index alone when
+        it serves (it carries `id`), then those rows are read."""
+        ids = select(User.id, User.search_text).where(User.tenant_id == self.tenant_id, condition)
+        if first_by_text:
+            ids = ids.order_by(User.search_text, User.id)
+        hits = ids.limit(limit).subquery()
+        stmt = (
+            self.base_statement()
+            .join(hits, hits.c.id == User.id)
+            .order_by(hits.c.search_text, hits.c.id)
+        )
+        return list((await self.session.scalars(stmt)).all())
 
     async def seats_in_use(self) -> int:
         """Users holding a seat: every user who is not deactivated."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 from m3crm.kernel.auth import register_session_check
 from m3crm.kernel.i18n import N_
 from m3crm.modules.identity.preferences import shell_preferences
+from m3crm.modules.identity.search import USERS_PROVIDER
 from m3crm.modules.identity.sessions import is_live
+from m3crm.modules.search.registry import register_search_provider
 from m3crm.web.commands import Command, register_command
 from m3crm.web.shell import register_preferences_loader
 
@@ -52,3 +54,4 @@ def register() -> None:
         ),
     ):
         register_command(command)
+    register_search_provider(USERS_PROVIDER)
