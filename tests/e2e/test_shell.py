@@ -4,9 +4,11 @@ URL refusal by permission, search and palette by keyboard, preferences that pers
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from uuid import uuid4
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -34,6 +36,7 @@ SHELL_PAGES = (
     ("monitoring-messages", "/monitoring/messages"),
     ("audit", "/admin/audit"),
     ("templates", "/settings/templates"),
+    ("people", "/admin/users"),
 )
 
 
@@ -191,3 +194,67 @@ def test_theme_density_and_language_persist_across_sign_out_and_in(
     expect(html).to_have_attribute("lang", "en")
     expect(html).to_have_attribute("data-theme", "dark")
     expect(html).to_have_attribute("data-density", "compact")
+
+
+def test_search_by_keyboard_only(
+    live_server: str, settings: Settings, shell_tenant: SeededTenant, page: Page, artifacts: Path
+) -> None:
+    """`/` opens search; the agent's name typed without the hamza-less spelling nuance
+    still matches; arrows and Enter open the person."""
+    sign_in_as(page, settings, live_server, shell_tenant, "admin")
+    page.goto(f"{live_server}/notifications")
+    page.wait_for_function("() => window.Alpine !== undefined")
+    page.keyboard.press("/")
+    expect(page.locator("#search-input")).to_be_focused()
+    page.keyboard.type("وكيل المبيعات")
+    option = page.locator("#search-results [role=option]").first
+    expect(option).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#search-input")).to_have_attribute(
+        "aria-activedescendant", option.get_attribute("id") or ""
+    )
+    page.screenshot(path=str(artifacts / "shell-search-ar.png"))
+    assert serious_axe_violations(page) == []
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/admin/users\?q=agent%40"))
+    expect(page.get_by_test_id("users-table")).to_contain_text("وكيل المبيعات")
+
+
+def test_inbox_shows_a_mirrored_sms_on_all_its_channels(
+    live_server: str,
+    settings: Settings,
+    shell_tenant: SeededTenant,
+    page: Page,
+    artifacts: Path,
+) -> None:
+    """An SMS to the agent with mirroring: the drawer lists it, its detail shows the SMS,
+    the e-mail copy and the in-app copy."""
+    admin = mint_access_token(settings, tenant_id=shell_tenant.id, user_id=shell_tenant.admin_id)
+    sent = httpx.post(
+        f"{live_server}/v1/notify/dispatch",
+        json={
+            "channel": "sms",
+            "to": "+201001234567",
+            "family": "otp.verify_phone",
+            "payload": {"code": "482913", "minutes": 10},
+            "recipient_user_id": str(shell_tenant.agent_id),
+        },
+        headers={"Authorization": f"Bearer {admin}"},
+    )
+    assert sent.status_code == 202, sent.text
+    sign_in_as(page, settings, live_server, shell_tenant, "agent")
+    page.goto(f"{live_server}/")
+    page.wait_for_function("() => window.Alpine !== undefined")
+    page.keyboard.press("g")
+    page.keyboard.press("n")
+    drawer = page.locator("#drawer")
+    expect(drawer).to_be_visible()
+    first = drawer.locator("#drawer-list li").first
+    expect(first).to_have_attribute("data-read", "false")
+    page.screenshot(path=str(artifacts / "shell-inbox-drawer-ar.png"))
+    first.get_by_role("link").first.click()
+    channels = page.get_by_test_id("mirrored-channels")
+    for channel in ("sms", "email", "inbox"):
+        expect(channels.locator(f"[data-channel={channel}]")).to_be_visible()
+    page.screenshot(path=str(artifacts / "shell-inbox-detail-ar.png"), full_page=True)

@@ -29,6 +29,7 @@ SHELL_PAGES = (
     ("/monitoring/messages", "admin"),
     ("/admin/audit", "admin"),
     ("/settings/templates", "admin"),
+    ("/admin/users", "admin"),
     ("/nowhere", "admin"),
 )
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")

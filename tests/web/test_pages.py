@@ -128,3 +128,34 @@ async def test_monitoring_requeue_of_queued_run_is_409_page(
     )
     assert r.status_code == 409
     assert "This cannot be done right now" in r.text
+
+
+async def test_monitoring_filters_and_run_detail(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
+) -> None:
+    run = await failed_run(session, app, world.a)
+    admin = cookie(world)
+    by_type = await client.get(f"/monitoring/runs?type={run.type}&status=failed", headers=admin)
+    assert by_type.status_code == 200 and f'id="run-{run.id}"' in by_type.text
+    other_type = await client.get("/monitoring/runs?type=nothing.such", headers=admin)
+    assert f'id="run-{run.id}"' not in other_type.text
+    mine = await client.get("/monitoring/runs?initiator=me", headers=cookie(world, "agent"))
+    assert mine.status_code == 200 and f'id="run-{run.id}"' not in mine.text
+    blank = await client.get("/monitoring/runs?status=&type=&initiator=", headers=admin)
+    assert blank.status_code == 200 and f'id="run-{run.id}"' in blank.text
+    bad = await client.get("/monitoring/runs?initiator=someone", headers=admin)
+    assert bad.status_code == 422
+
+    detail = await client.get(f"/monitoring/runs/{run.id}", headers=admin)
+    assert detail.status_code == 200
+    assert 'data-status="failed"' in detail.text and "Run again" in detail.text
+    requeued = await client.post(
+        f"/monitoring/runs/{run.id}/requeue?view=detail", headers=admin | {"HX-Request": "true"}
+    )
+    assert 'id="run-detail"' in requeued.text and 'hx-trigger="every 3s"' in requeued.text
+    token = mint_access_token(world.settings, tenant_id=world.b.id, user_id=world.b.admin_id)
+    other = await client.get(
+        f"/monitoring/runs/{run.id}",
+        headers={"Cookie": f"{ACCESS_COOKIE}={token}", "Accept": "text/html"},
+    )
+    assert other.status_code == 404

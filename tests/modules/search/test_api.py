@@ -44,7 +44,7 @@ async def test_arabic_names_are_found_by_their_bare_spelling(
     assert [item["id"] for item in group["items"]] == [str(voweled)]
     item = group["items"][0]
     assert item["title"] == "أَحْمَد إبراهيم"
-    assert item["subtitle"] == "a.ibrahim@alpha.test · active"
+    assert item["subtitle"] == "a.ibrahim@alpha.test"
     assert item["path"] == "/admin/users?q=a.ibrahim%40alpha.test"
     # Inside the name, hamza and alef variants typed either way.
     assert user_ids(await search(client, world.headers(world.a), q="ابراهيم")) == [str(voweled)]
@@ -93,7 +93,7 @@ async def test_every_status_is_found_and_shown(
         session, world.a.id, "Hala Suspended", "hala@alpha.test", status=UserStatus.SUSPENDED
     )
     body = await search(client, world.headers(world.a), q="hala")
-    assert [i["subtitle"] for i in body["groups"][0]["items"]] == ["hala@alpha.test · suspended"]
+    assert [i["subtitle"] for i in body["groups"][0]["items"]] == ["hala@alpha.test · Suspended"]
 
 
 async def test_other_tenants_users_never_appear(

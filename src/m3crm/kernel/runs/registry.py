@@ -44,3 +44,8 @@ def run_handler(
 
 def get_handler(type: str) -> RunHandler | None:
     return _handlers.get(type)
+
+
+def run_types() -> list[str]:
+    """Every registered run type, sorted (the Monitoring screen's type filter)."""
+    return sorted(_handlers)

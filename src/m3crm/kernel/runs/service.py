@@ -116,9 +116,10 @@ class RunService:
         *,
         status: RunStatus | None = None,
         type: str | None = None,
+        initiator_user_id: UUID | None = None,
     ) -> Page[OperationRun]:
         return await OperationRunRepository(session, subject.tenant_id).list_page(
-            page, status=status, type=type
+            page, status=status, type=type, initiator_user_id=initiator_user_id
         )
 
     async def _enqueue(

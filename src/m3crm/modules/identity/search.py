@@ -1,7 +1,8 @@
 """The `users` provider of global search: people of the tenant, for those who may list them.
 
 Same permission as `GET /v1/admin/users` (`user.read`). Every status is found (an admin
-looks up a suspended colleague too); the subtitle says which.
+looks up a suspended colleague too); the subtitle is the e-mail, followed by the status in
+the searcher's language when the person cannot sign in.
 """
 
 from __future__ import annotations
@@ -11,20 +12,24 @@ from urllib.parse import urlencode
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.auth import AuthSubject
-from m3crm.kernel.i18n import N_
-from m3crm.kernel.tenancy.models import User
+from m3crm.kernel.i18n import N_, gettext
+from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.identity.repository_users import UserRepository
+from m3crm.modules.identity.users import STATUS_LABELS
 from m3crm.modules.search.registry import SearchHit, SearchProvider
 
 USERS_PATH = "/admin/users"
 """The user administration screen; a hit opens it filtered to that person's e-mail."""
 
 
-def user_hit(user: User) -> SearchHit:
+def user_hit(user: User, locale: str) -> SearchHit:
+    subtitle = user.email
+    if user.status is not UserStatus.ACTIVE:
+        subtitle += f" · {gettext(locale, STATUS_LABELS[user.status])}"
     return SearchHit(
         id=str(user.id),
         title=user.full_name or user.email,
-        subtitle=f"{user.email} · {user.status.value}",
+        subtitle=subtitle,
         path=f"{USERS_PATH}?{urlencode({'q': user.email})}",
     )
 
@@ -33,7 +38,7 @@ async def search_users(
     session: AsyncSession, subject: AuthSubject, folded: str, limit: int
 ) -> list[SearchHit]:
     users = await UserRepository(session, subject.tenant_id).search(folded, limit)
-    return [user_hit(user) for user in users]
+    return [user_hit(user, subject.card.locale) for user in users]
 
 
 USERS_PROVIDER = SearchProvider(

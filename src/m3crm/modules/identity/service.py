@@ -9,6 +9,7 @@ from m3crm.modules.identity.search import USERS_PROVIDER
 from m3crm.modules.identity.sessions import is_live
 from m3crm.modules.search.registry import register_search_provider
 from m3crm.web.commands import Command, register_command
+from m3crm.web.nav import NavItem, register_nav
 from m3crm.web.shell import register_preferences_loader
 
 
@@ -55,3 +56,14 @@ def register() -> None:
     ):
         register_command(command)
     register_search_provider(USERS_PROVIDER)
+    register_nav(
+        NavItem(
+            "users",
+            N_("People"),
+            "/admin/users",
+            "user.read",
+            icon="users",
+            section="admin",
+            order=85,
+        )
+    )

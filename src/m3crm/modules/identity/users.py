@@ -158,3 +158,10 @@ class UserAdminService:
 
 
 user_admin = UserAdminService()
+
+STATUS_LABELS = {
+    UserStatus.ACTIVE: N_("Active"),
+    UserStatus.SUSPENDED: N_("Suspended"),
+    UserStatus.DEACTIVATED: N_("Deactivated"),
+}
+"""How a user's status reads on screens (msgids; translated where shown)."""

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from m3crm.modules.identity import web_auth, web_profile, web_security, web_settings
+from m3crm.modules.identity import (
+    web_auth,
+    web_profile,
+    web_security,
+    web_settings,
+    web_users,
+)
 
 router = APIRouter(include_in_schema=False)
-for part in (web_auth, web_security, web_profile, web_settings):
+for part in (web_auth, web_security, web_profile, web_settings, web_users):
     router.include_router(part.router)

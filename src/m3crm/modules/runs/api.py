@@ -41,11 +41,18 @@ async def list_runs(
     subject: RunsRead,
     status: RunStatus | None = None,
     type: Annotated[str | None, Query(max_length=100)] = None,
+    initiator_user_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
 ) -> RunPage:
+    """Newest first; filters: status, type, who started the run."""
     page = await run_service.list(
-        session, subject, PageRequest(limit=limit, cursor=cursor), status=status, type=type
+        session,
+        subject,
+        PageRequest(limit=limit, cursor=cursor),
+        status=status,
+        type=type,
+        initiator_user_id=initiator_user_id,
     )
     return RunPage(
         items=[RunRead.model_validate(r) for r in page.items], next_cursor=page.next_cursor

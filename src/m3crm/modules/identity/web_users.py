@@ -1,0 +1,58 @@
+"""The administrators' people list (`/admin/users`): who is in the workspace, their roles
+and status, filtered by name or e-mail and status. Read-only here; the same service as
+`GET /v1/admin/users`. Global search's people results open it filtered on one person."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BeforeValidator, StringConstraints
+
+from m3crm.kernel.auth import DbSession
+from m3crm.kernel.pagination import CURSOR_PATTERN, PageRequest
+from m3crm.kernel.tenancy.models import UserStatus
+from m3crm.modules.identity.api_users import UserReader
+from m3crm.modules.identity.users import STATUS_LABELS, user_admin
+from m3crm.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _blank_to_none(value: object) -> object:
+    return value or None
+
+
+SearchText = Annotated[
+    Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f]+$")] | None,
+    BeforeValidator(_blank_to_none),
+]
+StatusFilter = Annotated[UserStatus | None, BeforeValidator(_blank_to_none)]
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+async def users_page(
+    request: Request,
+    session: DbSession,
+    subject: UserReader,
+    q: SearchText = None,
+    status: StatusFilter = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+) -> HTMLResponse:
+    page = await user_admin.list_users(
+        session, subject, PageRequest(limit=50, cursor=cursor), status=status, q=q
+    )
+    filters = urlencode({k: v for k, v in (("q", q), ("status", status)) if v})
+    return render(
+        request,
+        "identity/users.html",
+        {
+            "page": page,
+            "q": q or "",
+            "status": status,
+            "status_labels": STATUS_LABELS,
+            "filters": filters,
+        },
+    )
