@@ -37,8 +37,11 @@ pytest: install assets locales
 
 test: lint typecheck pytest
 
-bench: install
-	$(VENV)/bin/python bench/kernel.py
+BENCHES := kernel notify identity search shell
+
+# Every benchmark an issue names; each prints its numbers (docs/PERFORMANCE.md keeps them).
+bench: install assets locales
+	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(VENV)/bin/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var
