@@ -91,7 +91,8 @@ def test_sign_up_verify_sign_in_with_totp(
     expect(page.locator("#totp-panel")).to_contain_text(re.compile(r"[a-z0-9]{4}-[a-z0-9]{4}"))
     page.screenshot(path=str(artifacts / f"security-{language}.png"), full_page=True)
 
-    page.locator("header button[hx-post='/logout']").click()
+    page.locator("header button[aria-controls=user-menu]").click()
+    page.locator("#user-menu button[hx-post='/logout']").click()
     page.wait_for_url(re.compile(r"/login$"))
     page.locator("[name=email]").fill(email)
     page.locator("[name=password]").fill(PASSWORD)

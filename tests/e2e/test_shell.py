@@ -3,8 +3,10 @@ URL refusal by permission, search and palette by keyboard, preferences that pers
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from uuid import uuid4
 
@@ -41,9 +43,15 @@ SHELL_PAGES = (
 
 
 @pytest.fixture(scope="session")
-async def shell_tenant(test_db: MigratedDatabase) -> SeededTenant:
+def shell_tenant(test_db: MigratedDatabase) -> SeededTenant:
     """A tenant of its own (these tests change users' languages and themes), whose admin
-    speaks Arabic and signs in with a password."""
+    speaks Arabic and signs in with a password. Made on a thread of its own: Playwright's
+    event loop may already run on this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _make_shell_tenant(test_db)).result()
+
+
+async def _make_shell_tenant(test_db: MigratedDatabase) -> SeededTenant:
     engine = create_async_engine(test_db.urls.owner)
     async with AsyncSession(engine) as session, session.begin():
         tenant = await make_tenant(session, slug=f"shell-{uuid4().hex[:8]}", plan_code="DevPro")

@@ -28,6 +28,7 @@ async def test_admin_sees_every_screen(client: httpx.AsyncClient, world: World) 
         "messages",
         "templates",
         "audit",
+        "users",
     }
 
 
