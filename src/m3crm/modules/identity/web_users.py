@@ -9,27 +9,24 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import StringConstraints
 
 from m3crm.kernel.auth import DbSession
 from m3crm.kernel.pagination import CURSOR_PATTERN, PageRequest
 from m3crm.kernel.tenancy.models import UserStatus
 from m3crm.modules.identity.api_users import UserReader
 from m3crm.modules.identity.users import STATUS_LABELS, user_admin
+from m3crm.web.filters import BlankIsNone
 from m3crm.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _blank_to_none(value: object) -> object:
-    return value or None
-
-
 SearchText = Annotated[
     Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f]+$")] | None,
-    BeforeValidator(_blank_to_none),
+    BlankIsNone,
 ]
-StatusFilter = Annotated[UserStatus | None, BeforeValidator(_blank_to_none)]
+StatusFilter = Annotated[UserStatus | None, BlankIsNone]
 
 
 @router.get("/admin/users", response_class=HTMLResponse)

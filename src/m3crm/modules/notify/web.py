@@ -34,6 +34,7 @@ from m3crm.modules.notify.models import (
     TemplateStatus,
 )
 from m3crm.settings import Settings
+from m3crm.web.filters import BlankIsNone
 from m3crm.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -85,17 +86,12 @@ BOOLEAN_PREFERENCES = tuple(name for name in preferences.EDITABLE if name != "lo
 _NOT_REQUEUEABLE = frozenset({"TEMPLATE_MISSING", "TEMPLATE_VARIABLES_MISSING"})
 
 
-def _blank_to_none(value: object) -> object:
-    """A select's "All" option submits an empty string: it means no filter."""
-    return value or None
-
-
 def _blank_to_all(value: object) -> object:
     return value or "all"
 
 
-StatusFilter = Annotated[MessageStatus | None, BeforeValidator(_blank_to_none)]
-ChannelFilter = Annotated[Channel | None, BeforeValidator(_blank_to_none)]
+StatusFilter = Annotated[MessageStatus | None, BlankIsNone]
+ChannelFilter = Annotated[Channel | None, BlankIsNone]
 Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN)]
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 import procrastinate
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import StringConstraints
 
 from m3crm.kernel.auth import DbSession
 from m3crm.kernel.i18n import N_
@@ -19,6 +19,7 @@ from m3crm.kernel.runs.registry import run_types
 from m3crm.kernel.runs.service import run as run_service
 from m3crm.modules.runs.api import job_app
 from m3crm.modules.runs.auth import RunsManage, RunsRead
+from m3crm.web.filters import BlankIsNone
 from m3crm.web.templating import render
 
 router = APIRouter(prefix="/monitoring/runs", include_in_schema=False)
@@ -33,16 +34,9 @@ STATUS_LABELS = {
 }
 
 
-def _blank_to_none(value: object) -> object:
-    """A select's "All" option submits an empty string: it means no filter."""
-    return value or None
-
-
-StatusFilter = Annotated[RunStatus | None, BeforeValidator(_blank_to_none)]
-TypeFilter = Annotated[
-    Annotated[str, StringConstraints(max_length=100)] | None, BeforeValidator(_blank_to_none)
-]
-InitiatorFilter = Annotated[Literal["me"] | None, BeforeValidator(_blank_to_none)]
+StatusFilter = Annotated[RunStatus | None, BlankIsNone]
+TypeFilter = Annotated[Annotated[str, StringConstraints(max_length=100)] | None, BlankIsNone]
+InitiatorFilter = Annotated[Literal["me"] | None, BlankIsNone]
 
 
 @router.get("", response_class=HTMLResponse)
