@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Annotated
+from functools import lru_cache
+from typing import Annotated, Any
 from uuid import UUID
 
 import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import BindParameter, Select, Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.db.session import Database, bind_tenant
@@ -24,7 +25,7 @@ from m3crm.kernel.errors import NotAuthenticated, PermissionDenied
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.permission_codes import SELF_SERVICE
-from m3crm.kernel.permissions import ensure_known, load_permissions
+from m3crm.kernel.permissions import PermissionCodesQuery, ensure_known, permission_codes_query
 from m3crm.kernel.ratelimit import RateLimiter
 from m3crm.kernel.tenancy.models import Tenant, TenantStatus, User, UserStatus
 from m3crm.kernel.tokens import verify_access_token
@@ -60,12 +61,16 @@ class AuthSubject:
         return code in self.permissions
 
 
-def get_database(request: Request) -> Database:
+# Dependencies are coroutines even when they do not await: FastAPI runs a plain `def`
+# dependency in the thread pool, a thread hop per request for a dictionary lookup.
+
+
+async def get_database(request: Request) -> Database:
     db: Database = request.app.state.database
     return db
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -100,26 +105,43 @@ def register_session_check(check: SessionCheck) -> None:
     _session_is_live = check
 
 
+_TENANT_ID: BindParameter[UUID] = bindparam("tenant_id", type_=Uuid)
+_USER_ID: BindParameter[UUID] = bindparam("user_id", type_=Uuid)
+
+
+@lru_cache(maxsize=1)
+def _subject_statement(codes: PermissionCodesQuery) -> Select[User, Tenant, Any]:
+    """The user, their tenant and their permission codes in one statement, built once
+    per registered permission query (statement construction is not free per request).
+    Selecting the `Tenant` entity leaves it in the session's identity map, so a handler's
+    `session.get(Tenant, …)` later in the request costs no query."""
+    return (
+        select(User, Tenant, codes(_TENANT_ID, _USER_ID))
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(User.tenant_id == _TENANT_ID, User.id == _USER_ID)
+    )
+
+
 async def load_subject(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> AuthSubject | None:
     """Bind the transaction to `tenant_id` and load an *active* user of an *active*
-    tenant with their permissions; `None` when any of that does not hold."""
+    tenant with their permissions; `None` when any of that does not hold.
+
+    Two round trips: the binding must be its own statement, since row-level security
+    reads `app.tenant_id` and nothing orders a `set_config` before the policy checks of
+    the same statement."""
     await bind_tenant(session, tenant_id, user_id)
     row = (
         await session.execute(
-            select(User, Tenant.status)
-            .join(Tenant, Tenant.id == User.tenant_id)
-            .where(User.tenant_id == tenant_id, User.id == user_id)
+            _subject_statement(permission_codes_query()),
+            {"tenant_id": tenant_id, "user_id": user_id},
         )
     ).one_or_none()
     if row is None:
         return None
-    user, tenant_status = row
-    if user.status != UserStatus.ACTIVE or tenant_status != TenantStatus.ACTIVE:
+    user, tenant, codes = row
+    if user.status != UserStatus.ACTIVE or tenant.status != TenantStatus.ACTIVE:
         return None
-    tid = TenantId(tenant_id)
-    return AuthSubject(
-        tenant_id=tid, user=user, permissions=await load_permissions(session, tid, user_id)
-    )
+    return AuthSubject(tenant_id=TenantId(tenant_id), user=user, permissions=frozenset(codes or ()))
 
 
 async def current_subject(
@@ -155,6 +177,7 @@ Subject = Annotated[AuthSubject, Depends(current_subject)]
 
 async def optional_subject(
     request: Request,
+    db: Annotated[Database, Depends(get_database)],
     settings: Annotated[Settings, Depends(get_settings_dep)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> AuthSubject | None:
@@ -167,7 +190,7 @@ async def optional_subject(
         claims = verify_access_token(settings, token)
     except NotAuthenticated:
         return None
-    async with get_database(request).transaction() as session:
+    async with db.transaction() as session:
         subject = await load_subject(session, claims.tenant_id, claims.user_id)
         live = claims.session_id is None or await _session_is_live(session, claims.session_id)
     if subject is None or not live:
