@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.server import running_server  # noqa: E402
+from bench.server import cpu_seconds, running_server  # noqa: E402
 from m3crm.app import register_modules  # noqa: E402
 from m3crm.kernel.auth import load_subject  # noqa: E402
 from m3crm.kernel.db.session import Database  # noqa: E402
@@ -141,10 +141,12 @@ async def main() -> None:
         "DATABASE_URL": test_db.urls.owner.render_as_string(hide_password=False),
         "M3CRM_DB_POOL_SIZE": str(args.concurrency),
     }
-    async with running_server(port, env, workers=args.workers, profile=args.profile):
+    async with running_server(port, env, workers=args.workers, profile=args.profile) as pid:
         path = f"/v1/runs/{run}"
         await http_load(port, path, token, 2.0, args.concurrency)  # warm-up
+        cpu_before = cpu_seconds(pid)
         loaded = await http_load(port, path, token, args.seconds, args.concurrency)
+        server_cpu = (cpu_seconds(pid) - cpu_before) / len(loaded)
         single = await http_load(port, path, token, 3.0, 1)
         raw = raw_sql_latencies(test_db.urls.app_libpq, tenant, user, run, 2000)
 
@@ -155,6 +157,10 @@ async def main() -> None:
         (
             f"p50 / p95 at {args.concurrency} connections",
             f"{pct(loaded, 0.5):.2f} / {pct(loaded, 0.95):.2f} ms",
+        ),
+        (
+            f"server CPU per request at {args.concurrency} connections",
+            f"{server_cpu * 1000:.2f} ms",
         ),
         ("p50 one connection (server time)", f"{statistics.median(single) * 1000:.2f} ms"),
         ("p50 raw SQL of the same request", f"{statistics.median(raw) * 1000:.2f} ms"),

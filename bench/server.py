@@ -51,12 +51,29 @@ async def wait_for_port(port: int) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by `pid` and its live descendants (Linux
+    /proc), i.e. by the whole server whatever its worker count. Under a noisy machine this
+    moves far less than latency does, so it is the fair measure of per-request cost."""
+    proc = Path("/proc") / str(pid)
+    try:
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        children = (proc / "task" / str(pid) / "children").read_text().split()
+    except FileNotFoundError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / _TICKS
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
 @asynccontextmanager
 async def running_server(
     port: int, env: Mapping[str, str], *, workers: int = 1, profile: Path | None = None
-) -> AsyncIterator[None]:
-    """Start the server, wait until it listens, stop it (SIGINT: a clean shutdown, so a
-    profile is written) when the block ends."""
+) -> AsyncIterator[int]:
+    """Start the server, wait until it listens, yield its pid, stop it (SIGINT: a clean
+    shutdown, so a profile is written) when the block ends."""
     server = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
         server_command(port, workers=workers, profile=profile),
         env={**os.environ, **BENCH_LIMITS, **env},
@@ -64,7 +81,7 @@ async def running_server(
     )
     try:
         await wait_for_port(port)
-        yield
+        yield server.pid
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
