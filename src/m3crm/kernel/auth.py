@@ -46,10 +46,14 @@ def require_same_origin(request: Request) -> None:
 
 @dataclass(frozen=True, slots=True)
 class AuthSubject:
-    """A user proven to belong to `tenant_id`, with the permission codes they hold now."""
+    """A user proven to belong to `tenant_id`, with the permission codes they hold now.
+
+    `tenant` is the request's tenant row; holding it keeps it in the session's identity
+    map (which references objects weakly), so `session.get(Tenant, …)` costs no query."""
 
     tenant_id: TenantId
     user: User
+    tenant: Tenant
     permissions: frozenset[str]
     session_id: UUID | None = None
 
@@ -113,8 +117,7 @@ _USER_ID: BindParameter[UUID] = bindparam("user_id", type_=Uuid)
 def _subject_statement(codes: PermissionCodesQuery) -> Select[User, Tenant, Any]:
     """The user, their tenant and their permission codes in one statement, built once
     per registered permission query (statement construction is not free per request).
-    Selecting the `Tenant` entity leaves it in the session's identity map, so a handler's
-    `session.get(Tenant, …)` later in the request costs no query."""
+    The `Tenant` entity is selected whole so that `AuthSubject.tenant` is a real row."""
     return (
         select(User, Tenant, codes(_TENANT_ID, _USER_ID))
         .join(Tenant, Tenant.id == User.tenant_id)
@@ -141,7 +144,9 @@ async def load_subject(session: AsyncSession, tenant_id: UUID, user_id: UUID) ->
     user, tenant, codes = row
     if user.status != UserStatus.ACTIVE or tenant.status != TenantStatus.ACTIVE:
         return None
-    return AuthSubject(tenant_id=TenantId(tenant_id), user=user, permissions=frozenset(codes or ()))
+    return AuthSubject(
+        tenant_id=TenantId(tenant_id), user=user, tenant=tenant, permissions=frozenset(codes or ())
+    )
 
 
 async def current_subject(
