@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,10 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import uvloop  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 
 from bench.kernel import pct  # noqa: E402
-from bench.notify import wait_for_port  # noqa: E402
+from bench.server import cpu_seconds, running_server  # noqa: E402
 from m3crm.app import register_modules  # noqa: E402
 from m3crm.settings import Settings  # noqa: E402
 from tests.harness import build_test_database  # noqa: E402
@@ -86,35 +85,22 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--profile", type=Path, help="cProfile the server into this file")
     args = parser.parse_args()
     register_modules()
     test_db = build_test_database("m3crm_bench_identity")
     owner = test_db.urls.owner.render_as_string(hide_password=False)
     port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": owner,
-        "M3CRM_RATE_LIMIT_IP": "10000000/minute",
-        "M3CRM_RATE_LIMIT_USER": "10000000/minute",
-        "M3CRM_RATE_LIMIT_TENANT": "10000000/minute",
         "M3CRM_AUTH_RATE_LIMITS": json.dumps(
             {name: "10000000/minute" for name in Settings.model_fields["auth_rate_limits"].default}
         ),
-        "M3CRM_LOG_LEVEL": "WARNING",
         "M3CRM_DB_POOL_SIZE": str(args.concurrency),
     }
-    server = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
-        [
-            sys.executable, "-m", "uvicorn", "m3crm.app:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-            "--no-access-log", "--loop", "uvloop", "--http", "httptools",
-        ],
-        env=env,
-        cwd=ROOT,
-    )  # fmt: skip
     email = "bench-owner@example.com"
-    try:
-        await wait_for_port(port)
+    async with running_server(port, env, workers=args.workers, profile=args.profile) as pid:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         status, body = await request(
             reader, writer, "/v1/auth/register-super-admin",
@@ -125,11 +111,10 @@ async def main() -> None:
         if status != 201:
             raise RuntimeError(body)
         await refresh_load(port, email, 2.0, args.concurrency)  # warm-up
+        cpu_before = cpu_seconds(pid)
         loaded = await refresh_load(port, email, args.seconds, args.concurrency)
+        server_cpu = (cpu_seconds(pid) - cpu_before) / len(loaded)
         single = await refresh_load(port, email, 3.0, 1)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     hasher = PasswordHasher()
     digest = hasher.hash(PASSWORD)
     started = time.perf_counter()
@@ -144,6 +129,7 @@ async def main() -> None:
             f"refresh p50 / p95 at {n} clients",
             f"{pct(loaded, 0.5):.2f} / {pct(loaded, 0.95):.2f} ms",
         ),
+        (f"server CPU per refresh at {n} clients", f"{server_cpu * 1000:.2f} ms"),
         (
             "refresh p50 / p95 at 1 client (server time)",
             f"{pct(single, 0.5):.2f} / {pct(single, 0.95):.2f} ms",
@@ -157,4 +143,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())
