@@ -182,7 +182,6 @@ Subject = Annotated[AuthSubject, Depends(current_subject)]
 
 async def optional_subject(
     request: Request,
-    db: Annotated[Database, Depends(get_database)],
     settings: Annotated[Settings, Depends(get_settings_dep)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> AuthSubject | None:
@@ -195,7 +194,7 @@ async def optional_subject(
         claims = verify_access_token(settings, token)
     except NotAuthenticated:
         return None
-    async with db.transaction() as session:
+    async with (await get_database(request)).transaction() as session:
         subject = await load_subject(session, claims.tenant_id, claims.user_id)
         live = claims.session_id is None or await _session_is_live(session, claims.session_id)
     if subject is None or not live:
