@@ -55,48 +55,52 @@ async def request(
 
 
 @dataclass(slots=True)
-class Client:
-    """One keep-alive connection holding a session's current refresh token."""
+class Session:
+    """One signed-in session: its current refresh token."""
 
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
     token: str
 
 
-async def sign_in(port: int, email: str, count: int) -> list[Client]:
+async def sign_in(port: int, email: str, count: int) -> list[Session]:
     """`count` sessions, signed in before any timing starts: a sign-in costs an Argon2id
     verify (~0.1-0.5 s of CPU), which must not land inside the rotation measurements."""
-    clients: list[Client] = []
+    sessions: list[Session] = []
     for _ in range(count):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         status, body = await request(
             reader, writer, "/v1/auth/login",
             {"email": email, "password": PASSWORD, "refresh_via": "body"},
         )  # fmt: skip
+        writer.close()
         if status != 200:
             raise RuntimeError(body)
-        clients.append(Client(reader, writer, body["refresh_token"]))
-    return clients
+        sessions.append(Session(body["refresh_token"]))
+    return sessions
 
 
-async def refresh_load(clients: list[Client], seconds: float) -> list[float]:
-    """Every client rotates its token in a loop for `seconds`; the rotation latencies."""
+async def refresh_load(port: int, sessions: list[Session], seconds: float) -> list[float]:
+    """Each session rotates its token in a loop on its own keep-alive connection
+    (opened before the clock starts) for `seconds`; the rotation latencies."""
     latencies: list[float] = []
+    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in sessions]
     stop_at = time.perf_counter() + seconds
 
-    async def rotate(client: Client) -> None:
+    async def rotate(
+        session: Session, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
             status, body = await request(
-                client.reader, client.writer, "/v1/auth/refresh",
-                {"refresh_token": client.token, "refresh_via": "body"},
+                reader, writer, "/v1/auth/refresh",
+                {"refresh_token": session.token, "refresh_via": "body"},
             )  # fmt: skip
             if status != 200:
                 raise RuntimeError(body)
-            client.token = body["refresh_token"]
+            session.token = body["refresh_token"]
             latencies.append(time.perf_counter() - started)
+        writer.close()
 
-    await asyncio.gather(*(rotate(client) for client in clients))
+    await asyncio.gather(*(rotate(s, *c) for s, c in zip(sessions, connections, strict=True)))
     return latencies
 
 
@@ -129,14 +133,12 @@ async def main() -> None:
         writer.close()
         if status != 201:
             raise RuntimeError(body)
-        clients = await sign_in(port, email, args.concurrency)
-        await refresh_load(clients, 2.0)  # warm-up
+        sessions = await sign_in(port, email, args.concurrency)
+        await refresh_load(port, sessions, 2.0)  # warm-up
         cpu_before = cpu_seconds(pid)
-        loaded = await refresh_load(clients, args.seconds)
+        loaded = await refresh_load(port, sessions, args.seconds)
         server_cpu = (cpu_seconds(pid) - cpu_before) / len(loaded)
-        single = await refresh_load(clients[:1], 3.0)
-        for client in clients:
-            client.writer.close()
+        single = await refresh_load(port, sessions[:1], 3.0)
     hasher = PasswordHasher()
     digest = hasher.hash(PASSWORD)
     started = time.perf_counter()
