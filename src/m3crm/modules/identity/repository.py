@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import String, bindparam, func, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    String,
+    bindparam,
+    exists,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.db.definers import LOGIN_CANDIDATES
@@ -88,13 +98,16 @@ async def active_sessions(session: AsyncSession, user_id: UUID, now: datetime) -
     return list((await session.execute(stmt)).scalars())
 
 
-async def session_is_live(session: AsyncSession, session_id: UUID, now: datetime) -> bool:
-    stmt = select(AuthSession.id).where(
+def session_live_query(
+    session_id: BindParameter[UUID], now: BindParameter[datetime]
+) -> ColumnElement[bool]:
+    """Whether the session still lives (not revoked, before its absolute expiry), as an
+    EXISTS the kernel embeds in its per-request authentication statement."""
+    return exists().where(
         AuthSession.id == session_id,
         AuthSession.revoked_at.is_(None),
         AuthSession.absolute_expires_at > now,
     )
-    return (await session.execute(stmt)).first() is not None
 
 
 async def revoke_sessions(

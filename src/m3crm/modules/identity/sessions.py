@@ -159,7 +159,3 @@ async def revoke(
         session, actor, action, EntityRef("session", auth_session.id),
         after={"reason": reason, "user_id": str(auth_session.user_id)},
     )  # fmt: skip
-
-
-async def is_live(session: AsyncSession, session_id: UUID) -> bool:
-    return await repository.session_is_live(session, session_id, datetime.now(UTC))
