@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from uuid import UUID
 
 import psycopg
+import uvloop
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.server import cpu_seconds, running_server  # noqa: E402
 from m3crm.app import register_modules  # noqa: E402
 from m3crm.kernel.auth import load_subject  # noqa: E402
 from m3crm.kernel.db.session import Database  # noqa: E402
@@ -123,6 +123,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--profile", type=Path, help="cProfile the server into this file")
     args = parser.parse_args()
 
     register_modules()
@@ -136,52 +138,17 @@ async def main() -> None:
 
     port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": test_db.urls.owner.render_as_string(hide_password=False),
-        "M3CRM_RATE_LIMIT_IP": "10000000/minute",
-        "M3CRM_RATE_LIMIT_USER": "10000000/minute",
-        "M3CRM_RATE_LIMIT_TENANT": "10000000/minute",
-        "M3CRM_LOG_LEVEL": "WARNING",
         "M3CRM_DB_POOL_SIZE": str(args.concurrency),
     }
-    server = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "m3crm.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    try:
-        for _ in range(200):
-            try:
-                _, w = await asyncio.open_connection("127.0.0.1", port)
-                w.close()
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
+    async with running_server(port, env, workers=args.workers, profile=args.profile) as pid:
         path = f"/v1/runs/{run}"
         await http_load(port, path, token, 2.0, args.concurrency)  # warm-up
+        cpu_before = cpu_seconds(pid)
         loaded = await http_load(port, path, token, args.seconds, args.concurrency)
+        server_cpu = (cpu_seconds(pid) - cpu_before) / len(loaded)
         single = await http_load(port, path, token, 3.0, 1)
         raw = raw_sql_latencies(test_db.urls.app_libpq, tenant, user, run, 2000)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     throughput = len(loaded) / args.seconds
     overhead = statistics.median(single) * 1000 - statistics.median(raw) * 1000
@@ -190,6 +157,10 @@ async def main() -> None:
         (
             f"p50 / p95 at {args.concurrency} connections",
             f"{pct(loaded, 0.5):.2f} / {pct(loaded, 0.95):.2f} ms",
+        ),
+        (
+            f"server CPU per request at {args.concurrency} connections",
+            f"{server_cpu * 1000:.2f} ms",
         ),
         ("p50 one connection (server time)", f"{statistics.median(single) * 1000:.2f} ms"),
         ("p50 raw SQL of the same request", f"{statistics.median(raw) * 1000:.2f} ms"),
@@ -205,4 +176,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

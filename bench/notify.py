@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import uvloop
 from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.kernel import pct  # noqa: E402
+from bench.server import cpu_seconds, running_server, wait_for_port  # noqa: E402
 from m3crm.app import register_modules  # noqa: E402
 from m3crm.kernel.db.session import Database  # noqa: E402
 from m3crm.kernel.ids import TenantId  # noqa: E402
@@ -54,17 +55,6 @@ class Sender:
     def __init__(self, tenant_id: TenantId, user_id: UUID) -> None:
         self.tenant_id = tenant_id
         self.user_id = user_id
-
-
-async def wait_for_port(port: int) -> None:
-    for _ in range(400):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def fake_stats(port: int) -> dict[str, Any]:
@@ -205,42 +195,27 @@ async def dispatch_load(port: int, token: str, seconds: float, concurrency: int)
 
 
 async def api_latency(
-    owner_url: str, token: str, seconds: float, concurrency: int
+    owner_url: str, token: str, seconds: float, concurrency: int, workers: int, profile: Path | None
 ) -> list[tuple[str, str]]:
     port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": owner_url,
-        "M3CRM_RATE_LIMIT_IP": "10000000/minute",
-        "M3CRM_RATE_LIMIT_USER": "10000000/minute",
-        "M3CRM_RATE_LIMIT_TENANT": "10000000/minute",
         "M3CRM_NOTIFY_THROTTLE_PER_MINUTE": json.dumps({"email": 10_000_000}),
-        "M3CRM_LOG_LEVEL": "WARNING",
         "M3CRM_DB_POOL_SIZE": str(concurrency),
     }
-    server = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
-        [
-            sys.executable, "-m", "uvicorn", "m3crm.app:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-            "--no-access-log", "--loop", "uvloop", "--http", "httptools",
-        ],
-        env=env,
-        cwd=ROOT,
-    )  # fmt: skip
-    try:
-        await wait_for_port(port)
+    async with running_server(port, env, workers=workers, profile=profile) as pid:
         await dispatch_load(port, token, 2.0, concurrency)  # warm-up
+        cpu_before = cpu_seconds(pid)
         loaded = await dispatch_load(port, token, seconds, concurrency)
+        server_cpu = (cpu_seconds(pid) - cpu_before) / len(loaded)
         single = await dispatch_load(port, token, 3.0, 1)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     return [
         (f"dispatch throughput at {concurrency} clients", f"{len(loaded) / seconds:,.0f} req/s"),
         (
             f"dispatch p50 / p95 at {concurrency} clients",
             f"{pct(loaded, 0.5):.2f} / {pct(loaded, 0.95):.2f} ms",
         ),
+        (f"server CPU per dispatch at {concurrency} clients", f"{server_cpu * 1000:.2f} ms"),
         (
             "dispatch p50 / p95 at 1 client (server time)",
             f"{pct(single, 0.5):.2f} / {pct(single, 0.95):.2f} ms",
@@ -255,6 +230,8 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--in-flight", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (dispatch API)")
+    parser.add_argument("--profile", type=Path, help="cProfile the API server into this file")
     args = parser.parse_args()
 
     register_modules()
@@ -283,11 +260,13 @@ async def main() -> None:
         fakes.wait(timeout=10)
         await db.dispose()
     token = mint_access_token(test_db.settings, tenant_id=tenant.id, user_id=tenant.admin_id)
-    api = await api_latency(owner, token, args.seconds, args.concurrency)
+    api = await api_latency(
+        owner, token, args.seconds, args.concurrency, args.workers, args.profile
+    )
     print("| measure | value |\n|---|---|")
     for name, value in (*outbox, *api):
         print(f"| {name} | {value} |")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -58,6 +59,15 @@ async def start_mailcatcher(settings: Settings) -> MailCatcher | None:
     return catcher
 
 
+def freeze_startup_heap() -> None:
+    """Move everything alive after start-up (modules, routes, models, ~200k objects) out
+    of the cyclic garbage collector's reach (`gc.freeze`). A full collection otherwise
+    rescans that whole heap, a pause of ~0.1 s on this code base that stalls every
+    in-flight request; start-up objects live as long as the process anyway."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -87,6 +97,8 @@ def create_app(
             worker_app = build_worker_app(db, settings)
             await worker_app.open_async()
             worker_task = asyncio.create_task(run_worker(worker_app, settings, db))
+        if database is None:  # a server process, not an app a test injects its pool into
+            freeze_startup_heap()
         try:
             yield
         finally:

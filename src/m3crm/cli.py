@@ -6,12 +6,26 @@ import asyncio
 import os
 import shutil
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 import typer
 import uvicorn
 
 from m3crm import bootstrap
 from m3crm.settings import Settings, get_settings
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run `main` on uvloop when it is installed (as uvicorn's `loop="auto"` does for the
+    web processes), else on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
 
 cli = typer.Typer(help="M3CoreCRM command line.", no_args_is_help=True)
 
@@ -100,7 +114,7 @@ def worker() -> None:
             await run_worker(job_app, settings, database, install_signal_handlers=True)
         await database.dispose()
 
-    asyncio.run(main())
+    run_loop(main())
 
 
 @cli.command("dev-token")

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Annotated
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Annotated, Any, NamedTuple
 from uuid import UUID
 
 import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    DateTime,
+    Select,
+    Uuid,
+    bindparam,
+    false,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.db.session import Database, bind_tenant
@@ -24,7 +35,7 @@ from m3crm.kernel.errors import NotAuthenticated, PermissionDenied
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.permission_codes import SELF_SERVICE
-from m3crm.kernel.permissions import ensure_known, load_permissions
+from m3crm.kernel.permissions import PermissionCodesQuery, ensure_known, permission_codes_query
 from m3crm.kernel.ratelimit import RateLimiter
 from m3crm.kernel.tenancy.models import Tenant, TenantStatus, User, UserStatus
 from m3crm.kernel.tokens import verify_access_token
@@ -56,10 +67,14 @@ class UserCard:
 
 @dataclass(frozen=True, slots=True)
 class AuthSubject:
-    """A user proven to belong to `tenant_id`, with the permission codes they hold now."""
+    """A user proven to belong to `tenant_id`, with the permission codes they hold now.
+
+    `tenant` is the request's tenant row; holding it keeps it in the session's identity
+    map (which references objects weakly), so `session.get(Tenant, …)` costs no query."""
 
     tenant_id: TenantId
     user: User
+    tenant: Tenant
     permissions: frozenset[str]
     card: UserCard
     session_id: UUID | None = None
@@ -72,12 +87,16 @@ class AuthSubject:
         return code in self.permissions
 
 
-def get_database(request: Request) -> Database:
+# Dependencies are coroutines even when they do not await: FastAPI runs a plain `def`
+# dependency in the thread pool, a thread hop per request for a dictionary lookup.
+
+
+async def get_database(request: Request) -> Database:
     db: Database = request.app.state.database
     return db
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -96,20 +115,87 @@ DbSession = Annotated[AsyncSession, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False, description="Access token (JWT)")
 
 
-SessionCheck = Callable[[AsyncSession, UUID], Awaitable[bool]]
+SessionLiveQuery = Callable[[BindParameter[UUID], BindParameter[datetime]], ColumnElement[bool]]
+"""Given the bound session id and the current time, a SQL boolean: that session still
+lives (not revoked, not past its absolute expiry). Registered by the identity module."""
 
 
-async def _no_sessions(session: AsyncSession, session_id: UUID) -> bool:
-    return False
+def _no_sessions(
+    session_id: BindParameter[UUID], now: BindParameter[datetime]
+) -> ColumnElement[bool]:
+    return false()
 
 
-_session_is_live: SessionCheck = _no_sessions
+_session_live_query: SessionLiveQuery = _no_sessions
 
 
-def register_session_check(check: SessionCheck) -> None:
-    """The identity module tells the kernel whether a token's session still lives."""
-    global _session_is_live
-    _session_is_live = check
+def register_session_check(query: SessionLiveQuery) -> None:
+    """The identity module tells the kernel how to see whether a token's session lives."""
+    global _session_live_query
+    _session_live_query = query
+
+
+_TENANT_ID: BindParameter[UUID] = bindparam("tenant_id", type_=Uuid)
+_USER_ID: BindParameter[UUID] = bindparam("user_id", type_=Uuid)
+_SESSION_ID: BindParameter[UUID] = bindparam("session_id", type_=Uuid)
+_NOW: BindParameter[datetime] = bindparam("now", type_=DateTime(timezone=True))
+
+
+@lru_cache(maxsize=1)
+def _subject_statement(
+    codes: PermissionCodesQuery, session_live: SessionLiveQuery
+) -> Select[User, Tenant, Any, bool]:
+    """The user, their tenant, their permission codes and whether the token's session
+    lives, in one statement built once per registered pair of queries (statement
+    construction is not free per request). The `Tenant` entity is selected whole so
+    that `AuthSubject.tenant` is a real row. A token without a session binds
+    `session_id` NULL, and its liveness column is then ignored."""
+    return (
+        select(User, Tenant, codes(_TENANT_ID, _USER_ID), session_live(_SESSION_ID, _NOW))
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(User.tenant_id == _TENANT_ID, User.id == _USER_ID)
+    )
+
+
+class _Loaded(NamedTuple):
+    subject: AuthSubject | None
+    session_live: bool
+
+
+async def _load(
+    session: AsyncSession, tenant_id: UUID, user_id: UUID, session_id: UUID | None
+) -> _Loaded:
+    """Bind the transaction to `tenant_id`; load an *active* user of an *active* tenant
+    with their permissions (`subject` None when any of that does not hold) and, for a
+    token tied to a session, whether that session still lives.
+
+    Two round trips: the binding must be its own statement, since row-level security
+    reads `app.tenant_id` and nothing orders a `set_config` before the policy checks of
+    the same statement."""
+    await bind_tenant(session, tenant_id, user_id)
+    params = {
+        "tenant_id": tenant_id,
+        "user_id": user_id,
+        "session_id": session_id,
+        "now": datetime.now(UTC),
+    }
+    statement = _subject_statement(permission_codes_query(), _session_live_query)
+    row = (await session.execute(statement, params)).one_or_none()
+    if row is None:
+        return _Loaded(None, False)
+    user, tenant, codes, live = row
+    if user.status != UserStatus.ACTIVE or tenant.status != TenantStatus.ACTIVE:
+        return _Loaded(None, False)
+    subject = AuthSubject(
+        tenant_id=TenantId(tenant_id),
+        user=user,
+        tenant=tenant,
+        permissions=frozenset(codes or ()),
+        card=UserCard(email=user.email, full_name=user.full_name, locale=user.locale),
+    )
+    if session_id is None:
+        return _Loaded(subject, True)
+    return _Loaded(replace(subject, session_id=session_id), bool(live))
 
 
 PageLoader = Callable[[AsyncSession, Request, "AuthSubject"], Awaitable[None]]
@@ -136,26 +222,7 @@ async def _prepare_page(session: AsyncSession, request: Request, subject: AuthSu
 async def load_subject(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> AuthSubject | None:
     """Bind the transaction to `tenant_id` and load an *active* user of an *active*
     tenant with their permissions; `None` when any of that does not hold."""
-    await bind_tenant(session, tenant_id, user_id)
-    row = (
-        await session.execute(
-            select(User, Tenant.status)
-            .join(Tenant, Tenant.id == User.tenant_id)
-            .where(User.tenant_id == tenant_id, User.id == user_id)
-        )
-    ).one_or_none()
-    if row is None:
-        return None
-    user, tenant_status = row
-    if user.status != UserStatus.ACTIVE or tenant_status != TenantStatus.ACTIVE:
-        return None
-    tid = TenantId(tenant_id)
-    return AuthSubject(
-        tenant_id=tid,
-        user=user,
-        permissions=await load_permissions(session, tid, user_id),
-        card=UserCard(email=user.email, full_name=user.full_name, locale=user.locale),
-    )
+    return (await _load(session, tenant_id, user_id, None)).subject
 
 
 async def current_subject(
@@ -170,13 +237,11 @@ async def current_subject(
     if credentials is None and request.method not in SAFE_METHODS:
         require_same_origin(request)
     claims = verify_access_token(settings, token)
-    subject = await load_subject(session, claims.tenant_id, claims.user_id)
+    subject, live = await _load(session, claims.tenant_id, claims.user_id, claims.session_id)
     if subject is None:
         raise NotAuthenticated(N_("This account cannot sign in."))
-    if claims.session_id is not None:
-        if not await _session_is_live(session, claims.session_id):
-            raise NotAuthenticated(N_("This session has ended; sign in again."))
-        subject = replace(subject, session_id=claims.session_id)
+    if not live:
+        raise NotAuthenticated(N_("This session has ended; sign in again."))
     limiter: RateLimiter = request.app.state.limiter
     await limiter.hit_subject(str(subject.tenant_id), str(subject.user_id))
     structlog.contextvars.bind_contextvars(
@@ -205,9 +270,8 @@ async def optional_subject(
         claims = verify_access_token(settings, token)
     except NotAuthenticated:
         return None
-    async with get_database(request).transaction() as session:
-        subject = await load_subject(session, claims.tenant_id, claims.user_id)
-        live = claims.session_id is None or await _session_is_live(session, claims.session_id)
+    async with (await get_database(request)).transaction() as session:
+        subject, live = await _load(session, claims.tenant_id, claims.user_id, claims.session_id)
         if subject is not None and live and _is_page_request(request, credentials is not None):
             await _prepare_page(session, request, subject)
     if subject is None or not live:

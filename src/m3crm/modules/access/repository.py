@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.ids import TenantId
@@ -22,12 +23,12 @@ class RoleRepository(TenantRepository[Role]):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
 
-async def permission_codes_of(
-    session: AsyncSession, tenant_id: TenantId, user_id: UUID
-) -> frozenset[str]:
-    """Union of the codes of every role the user holds: one query returning one row
-    (an aggregated array), since this runs on every authenticated request."""
-    stmt = (
+def permission_codes_of(
+    tenant_id: BindParameter[UUID], user_id: BindParameter[UUID]
+) -> ColumnElement[Any]:
+    """Union of the codes of every role the user holds, as one aggregated array: a
+    scalar subquery the kernel embeds in its per-request authentication statement."""
+    return (
         select(func.array_agg(RolePermission.permission_code))
         .select_from(UserRole)
         .join(
@@ -36,9 +37,8 @@ async def permission_codes_of(
             & (RolePermission.role_id == UserRole.role_id),
         )
         .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
+        .scalar_subquery()
     )
-    codes: Sequence[str] | None = (await session.execute(stmt)).scalar_one()
-    return frozenset(codes or ())
 
 
 async def roles_with_user_counts(

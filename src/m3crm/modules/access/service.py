@@ -14,7 +14,7 @@ from m3crm.kernel.errors import Conflict, NotFound, PermissionDenied, Validation
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.permission_codes import ROLE_TEMPLATES
-from m3crm.kernel.permissions import register_permission_loader
+from m3crm.kernel.permissions import register_permission_query
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.access import repository
 from m3crm.modules.access.models import Role, RolePermission, UserRole
@@ -169,4 +169,4 @@ access = AccessService()
 
 def register() -> None:
     """Wire the access module into the kernel."""
-    register_permission_loader(permission_codes_of)
+    register_permission_query(permission_codes_of)

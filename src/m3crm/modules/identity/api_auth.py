@@ -177,7 +177,7 @@ async def limit(request: Request, name: str, key: str) -> None:
     await limiter.hit(_item(settings.auth_rate_limits[name]), f"auth.{name}", key)
 
 
-def authenticator(request: Request) -> Authenticator:
+async def authenticator(request: Request) -> Authenticator:
     settings: Settings = request.app.state.settings
     box = SecretBox(settings.secrets_key.get_secret_value())
 

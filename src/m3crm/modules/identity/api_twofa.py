@@ -42,7 +42,7 @@ async def _totp_manager(subject: TwoFactorManager, session: DbSession) -> AuthSu
 TotpManager = Annotated[AuthSubject, Depends(_totp_manager)]
 
 
-def _box(settings: Annotated[Settings, Depends(get_settings_dep)]) -> SecretBox:
+async def _box(settings: Annotated[Settings, Depends(get_settings_dep)]) -> SecretBox:
     return secret_box(settings)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from m3crm.kernel.auth import register_session_check
 from m3crm.kernel.i18n import N_
 from m3crm.modules.identity.preferences import shell_preferences
+from m3crm.modules.identity.repository import session_live_query
 from m3crm.modules.identity.search import USERS_PROVIDER
-from m3crm.modules.identity.sessions import is_live
 from m3crm.modules.search.registry import register_search_provider
 from m3crm.web.commands import Command, register_command
 from m3crm.web.nav import NavItem, register_nav
@@ -14,7 +14,7 @@ from m3crm.web.shell import register_preferences_loader
 
 
 def register() -> None:
-    register_session_check(is_live)
+    register_session_check(session_live_query)
     register_preferences_loader(shell_preferences)
     for command in (
         Command(

@@ -71,13 +71,20 @@ async def start_session(
 
 
 async def _issue(session: AsyncSession, settings: Settings, auth_session: AuthSession) -> Issued:
+    issued = _add_token(session, settings, auth_session)
+    await session.flush()
+    return issued
+
+
+def _add_token(session: AsyncSession, settings: Settings, auth_session: AuthSession) -> Issued:
+    """Add the session's next refresh token (written at the caller's next flush) and
+    mint the access token that goes with it."""
     token, digest = new_token(auth_session.tenant_id)
     session.add(
         RefreshToken(
             tenant_id=auth_session.tenant_id, session_id=auth_session.id, token_hash=digest
         )
     )
-    await session.flush()
     access = mint_access_token(
         settings,
         tenant_id=auth_session.tenant_id,
@@ -101,12 +108,10 @@ async def rotate(session: AsyncSession, settings: Settings, token: str) -> Issue
     caller must commit before answering so the revocation sticks.
     """
     now = datetime.now(UTC)
-    presented = await repository.refresh_token(session, hash_token(token))
-    if presented is None:
+    family = await repository.refresh_family(session, hash_token(token))
+    if family is None:
         raise NotAuthenticated(N_("Sign in again."))
-    auth_session = await repository.auth_session(session, presented.session_id)
-    if auth_session is None:
-        raise NotAuthenticated(N_("Sign in again."))
+    presented, auth_session, user = family
     if presented.used_at is not None:
         if auth_session.revoked_at is None:
             auth_session.revoked_at = now
@@ -119,12 +124,10 @@ async def rotate(session: AsyncSession, settings: Settings, token: str) -> Issue
                 after={"ip": auth_session.ip},
             )
         raise TokenReused()
-    user = await repository.user(session, auth_session.user_id)
     if (
         auth_session.revoked_at is not None
         or auth_session.expires_at <= now
         or auth_session.absolute_expires_at <= now
-        or user is None
         or user.status is not UserStatus.ACTIVE
     ):
         raise NotAuthenticated(N_("Sign in again."))
@@ -133,11 +136,14 @@ async def rotate(session: AsyncSession, settings: Settings, token: str) -> Issue
     auth_session.expires_at = min(
         now + timedelta(days=settings.refresh_token_days), auth_session.absolute_expires_at
     )
+    # The new token is added before the audit row, whose flush then writes the rotation
+    # (old token used, session slid, new token, audit) in one unit of work.
+    issued = _add_token(session, settings, auth_session)
     await audit.record(
         session, SystemActor(TenantId(auth_session.tenant_id), auth_session.user_id),
         "auth.refresh_rotated", EntityRef("session", auth_session.id),
     )  # fmt: skip
-    return await _issue(session, settings, auth_session)
+    return issued
 
 
 async def revoke(
@@ -153,7 +159,3 @@ async def revoke(
         session, actor, action, EntityRef("session", auth_session.id),
         after={"reason": reason, "user_id": str(auth_session.user_id)},
     )  # fmt: skip
-
-
-async def is_live(session: AsyncSession, session_id: UUID) -> bool:
-    return await repository.session_is_live(session, session_id, datetime.now(UTC))

@@ -10,7 +10,7 @@ from m3crm.modules.notify.dispatch import Notifier
 from m3crm.modules.notify.throttle import Throttle
 
 
-def get_notifier(request: Request) -> Notifier:
+async def get_notifier(request: Request) -> Notifier:
     """One `Notifier` per app, sharing the app's rate-limit storage."""
     state = request.app.state
     notifier: Notifier | None = getattr(state, "notifier", None)

@@ -23,9 +23,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -412,20 +413,23 @@ def _row(
     )
 
 
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_INSERT_MESSAGE = (
+    insert(_OUTBOX)
+    .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+    .returning(_OUTBOX.c.id)
+)
+"""Built once; the row's values travel as parameters (a Core insert of the table, so the
+ORM's unit of work and per-call statement construction stay out of the hot path)."""
+
+
 async def _insert(session: AsyncSession, row: OutboxMessage) -> bool:
-    """Insert unless the idempotency key exists; False when it did."""
+    """Insert unless the idempotency key exists; False when it did. Columns left None
+    are omitted, so their database defaults apply."""
     values = {
-        c.key: getattr(row, c.key)
-        for c in OutboxMessage.__table__.columns
-        if getattr(row, c.key, None) is not None
+        c.key: value for c in _OUTBOX.columns if (value := getattr(row, c.key, None)) is not None
     }
-    stmt = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
-        .returning(OutboxMessage.id)
-    )
-    return (await session.execute(stmt)).first() is not None
+    return (await session.execute(_INSERT_MESSAGE, values)).first() is not None
 
 
 async def _create_group(session: AsyncSession, tenant_id: TenantId, key: str) -> UUID | None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, meta
+from jinja2 import Template, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from m3crm.kernel.errors import ValidationFailed
@@ -23,6 +24,14 @@ _text = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
 _html = SandboxedEnvironment(autoescape=True)
 
 INBOX_FALLBACK_LIMIT = 140
+
+
+@lru_cache(maxsize=1024)
+def _compiled(source: str, *, escape_html: bool) -> Template:
+    """A template compiled once per process and reused (compiling costs far more than
+    rendering). Keyed by the source text itself, so an edited template is a new entry and
+    a stale one can never be served; the bound keeps memory flat."""
+    return (_html if escape_html else _text).from_string(source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +76,14 @@ def render(
 ) -> RenderedContent:
     """Render all parts; an HTML part is derived from the text when the template has none."""
     values = dict(payload)
-    text = _text.from_string(body).render(values)
+    text = _compiled(body, escape_html=False).render(values)
     rendered_html = (
-        _html.from_string(body_html).render(values)
+        _compiled(body_html, escape_html=True).render(values)
         if body_html
         else "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
     )
     return RenderedContent(
-        subject=_text.from_string(subject).render(values) if subject else None,
+        subject=_compiled(subject, escape_html=False).render(values) if subject else None,
         text=text,
         html=rendered_html,
     )

@@ -11,7 +11,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.ids import TenantId
@@ -37,22 +49,29 @@ from m3crm.modules.notify.models import (
 # --- templates ---------------------------------------------------------------
 
 
+_LOCALES: BindParameter[Sequence[str]] = bindparam("locales", type_=ARRAY(String))
+_APPROVED_TEMPLATE = (
+    select(MessageTemplate)
+    .where(
+        MessageTemplate.code == bindparam("code", type_=String),
+        MessageTemplate.status == TemplateStatus.APPROVED,
+        MessageTemplate.locale == any_(_LOCALES),
+    )
+    .order_by(
+        func.array_position(_LOCALES, MessageTemplate.locale), MessageTemplate.tenant_id.is_(None)
+    )
+    .limit(1)
+)
+"""Built once (every dispatch resolves a template); the locale list is one array
+parameter, ranked by its position in that list."""
+
+
 async def approved_template(
     session: AsyncSession, *, code: str, locales: Sequence[str]
 ) -> MessageTemplate | None:
     """The approved `code` in the first of `locales` that has one, own before global."""
-    rank = case({loc: i for i, loc in enumerate(locales)}, value=MessageTemplate.locale)
-    stmt = (
-        select(MessageTemplate)
-        .where(
-            MessageTemplate.code == code,
-            MessageTemplate.status == TemplateStatus.APPROVED,
-            MessageTemplate.locale.in_(list(locales)),
-        )
-        .order_by(rank, MessageTemplate.tenant_id.is_(None))
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    params = {"code": code, "locales": list(locales)}
+    return (await session.execute(_APPROVED_TEMPLATE, params)).scalar_one_or_none()
 
 
 async def family_of_code(session: AsyncSession, code: str) -> tuple[str, Channel] | None:
@@ -151,8 +170,11 @@ async def is_suppressed(session: AsyncSession, channel: Channel, value: str) -> 
     return (await session.execute(stmt)).first() is not None
 
 
+_POLICY_VALUES = select(NotificationPolicy.key, NotificationPolicy.value)
+
+
 async def policy_values(session: AsyncSession) -> dict[str, Any]:
-    rows = (await session.execute(select(NotificationPolicy.key, NotificationPolicy.value))).all()
+    rows = (await session.execute(_POLICY_VALUES)).all()
     return {key: value for key, value in rows}
 
 
@@ -179,9 +201,14 @@ async def message_by_id(session: AsyncSession, message_id: UUID) -> OutboxMessag
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+_MESSAGE_BY_KEY = select(OutboxMessage).where(
+    OutboxMessage.idempotency_key == bindparam("key", type_=String)
+)
+
+
 async def message_by_key(session: AsyncSession, key: str) -> OutboxMessage | None:
-    stmt = select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    """The message of an idempotency key (probed on every dispatch; built once)."""
+    return (await session.execute(_MESSAGE_BY_KEY, {"key": key})).scalar_one_or_none()
 
 
 async def group_messages(

@@ -117,7 +117,7 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def development_only(request: Request) -> None:
+async def development_only(request: Request) -> None:
     """The mail catcher's pages do not exist in production (checked before sign-in)."""
     if _settings(request).environment == "production":
         raise NotFound()

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    DateTime,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,28 +29,68 @@ from m3crm.kernel.ids import TenantId, new_id
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.plans.models import Plan, PlanFeature, TenantPlan, UsageCounter
 
+_TENANT_ID: BindParameter[UUID] = bindparam("tenant_id", type_=Uuid)
+_NOW: BindParameter[datetime] = bindparam("now", type_=DateTime(timezone=True))
+_FEATURE, _USAGE = "feature", "usage"
 
-async def active_plan_features(
-    session: AsyncSession, tenant_id: TenantId
-) -> tuple[str | None, list[tuple[str, int | None]]]:
-    """The active plan's code and its (feature, limit) rows; `(None, [])` without one."""
-    now = datetime.now(UTC)
-    stmt = (
-        select(Plan.code, PlanFeature.feature, PlanFeature.limit_value)
-        .select_from(TenantPlan)
-        .join(Plan, Plan.id == TenantPlan.plan_id)
-        .outerjoin(PlanFeature, PlanFeature.plan_id == Plan.id)
-        .where(
-            TenantPlan.tenant_id == tenant_id,
-            TenantPlan.status == "active",
-            Plan.is_active.is_(True),
-            or_(TenantPlan.ends_at.is_(None), TenantPlan.ends_at > now),
-        )
+_SNAPSHOT: CompoundSelect[Any] = union_all(
+    select(
+        literal(_FEATURE).label("kind"),
+        Plan.code.label("plan_code"),
+        PlanFeature.feature.label("key"),
+        PlanFeature.limit_value.label("value"),
     )
-    rows = (await session.execute(stmt)).all()
-    if not rows:
-        return None, []
-    return rows[0][0], [(r[1], r[2]) for r in rows if r[1] is not None]
+    .select_from(TenantPlan)
+    .join(Plan, Plan.id == TenantPlan.plan_id)
+    .outerjoin(PlanFeature, PlanFeature.plan_id == Plan.id)
+    .where(
+        TenantPlan.tenant_id == _TENANT_ID,
+        TenantPlan.status == "active",
+        Plan.is_active.is_(True),
+        or_(TenantPlan.ends_at.is_(None), TenantPlan.ends_at > _NOW),
+    ),
+    select(
+        literal(_USAGE),
+        null().cast(String),
+        UsageCounter.key,
+        UsageCounter.value,
+    ).where(
+        UsageCounter.tenant_id == _TENANT_ID,
+        or_(
+            UsageCounter.period_start.is_(None),
+            and_(UsageCounter.period_start <= _NOW, UsageCounter.period_end > _NOW),
+        ),
+    ),
+)
+"""The active plan's (feature, limit) rows and the current usage counters, in one
+round trip (every dispatch and every plan-gated request reads both); built once."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSnapshot:
+    """`plan_code` None: no active plan (then `features` is empty too)."""
+
+    plan_code: str | None
+    features: list[tuple[str, int | None]]
+    usage: dict[str, int]
+
+
+async def plan_snapshot(session: AsyncSession, tenant_id: TenantId) -> PlanSnapshot:
+    """The active plan's code and (feature, limit) rows, and the live usage counters."""
+    rows = (
+        await session.execute(_SNAPSHOT, {"tenant_id": tenant_id, "now": datetime.now(UTC)})
+    ).all()
+    plan_code: str | None = None
+    features: list[tuple[str, int | None]] = []
+    usage: dict[str, int] = {}
+    for kind, code, key, value in rows:
+        if kind == _USAGE:
+            usage[key] = int(value)
+            continue
+        plan_code = code
+        if key is not None:
+            features.append((key, None if value is None else int(value)))
+    return PlanSnapshot(plan_code, features, usage)
 
 
 async def current_usage(session: AsyncSession, tenant_id: TenantId) -> dict[str, int]:

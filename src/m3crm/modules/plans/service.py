@@ -19,10 +19,10 @@ from m3crm.kernel.plan_catalog import UNLIMITED
 from m3crm.modules.plans import repository
 from m3crm.modules.plans.models import Plan, TenantPlan
 from m3crm.modules.plans.repository import (
-    active_plan_features,
     add_to_monthly_counter,
     current_usage,
     plan_id_by_code,
+    plan_snapshot,
 )
 
 MONTHLY_CAP = ".monthlyCap"
@@ -88,14 +88,15 @@ def _split(rows: list[tuple[str, int | None]]) -> tuple[set[str], dict[str, int]
 class PlanService:
     async def entitlements(self, session: AsyncSession, tenant_id: TenantId) -> Entitlements:
         """No active plan row → empty entitlements, which deny every check."""
-        code, rows = await active_plan_features(session, tenant_id)
-        if code is None:
+        snapshot = await plan_snapshot(session, tenant_id)
+        if snapshot.plan_code is None:
             return Entitlements()
+        rows = snapshot.features
         return Entitlements(
-            plan_code=code,
+            plan_code=snapshot.plan_code,
             features=frozenset(f for f, limit in rows if limit is None),
             limits={f: limit for f, limit in rows if limit is not None},
-            usage=await current_usage(session, tenant_id),
+            usage=snapshot.usage,
         )
 
     async def subscribe(self, session: AsyncSession, tenant_id: TenantId, plan_code: str) -> None:

@@ -30,7 +30,7 @@ router = APIRouter(
 )
 
 
-def job_app(request: Request) -> procrastinate.App:
+async def job_app(request: Request) -> procrastinate.App:
     app: procrastinate.App = request.app.state.job_app
     return app
 
