@@ -5,7 +5,16 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES: tuple[str, ...] = ("access", "plans", "runs", "notify", "identity", "audit")
+MODULES: tuple[str, ...] = (
+    "access",
+    "plans",
+    "runs",
+    "notify",
+    "identity",
+    "audit",
+    "customfields",
+    "contacts",
+)
 
 
 def load_models() -> None:

@@ -1,0 +1,101 @@
+"""JSON API of a contact's channels and consent (Section 3 §4):
+`/v1/contacts/{id}/channels[/{channel_id}]`, `/v1/contacts/{id}/opt-in|opt-out`.
+
+The contact is fetched scoped by a dependency before the body is read: another
+tenant's id is a 404 whatever the body holds.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from m3crm.kernel.auth import DbSession
+from m3crm.kernel.errors import (
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    error_responses,
+)
+from m3crm.modules.contacts.auth import ConsentContact, ContactsUpdate, EditableContact
+from m3crm.modules.contacts.auth import ConsentManage as ConsentManager
+from m3crm.modules.contacts.channels import channels as channel_service
+from m3crm.modules.contacts.schemas import ChannelIn, ChannelOut, ChannelPatch, ConsentIn
+from m3crm.modules.notify.models import ConsentAction
+
+router = APIRouter(
+    prefix="/v1/contacts/{contact_id}",
+    tags=["contacts"],
+    responses=error_responses(NotAuthenticated, PermissionDenied, NotFound, ValidationFailed),
+)
+
+
+@router.post(
+    "/channels",
+    response_model=ChannelOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(Conflict),
+)
+async def add_channel(
+    body: ChannelIn, contact: EditableContact, session: DbSession, subject: ContactsUpdate
+) -> ChannelOut:
+    """E-mail checked and lower-cased, phone and WhatsApp in E.164 (422); a value another
+    contact holds is 409 with `details.existing_id`."""
+    channel = await channel_service.add(
+        session, subject, contact, body.type, body.value,
+        is_primary=body.is_primary, locale=body.locale,
+    )  # fmt: skip
+    return ChannelOut.model_validate(channel)
+
+
+@router.patch(
+    "/channels/{channel_id}", response_model=ChannelOut, responses=error_responses(Conflict)
+)
+async def update_channel(
+    channel_id: UUID,
+    body: ChannelPatch,
+    contact: EditableContact,
+    session: DbSession,
+    subject: ContactsUpdate,
+) -> ChannelOut:
+    channel = await channel_service.update(
+        session, subject, contact, channel_id,
+        value=body.value, is_primary=body.is_primary, locale=body.locale,
+    )  # fmt: skip
+    return ChannelOut.model_validate(channel)
+
+
+@router.delete("/channels/{channel_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_channel(
+    channel_id: UUID, contact: EditableContact, session: DbSession, subject: ContactsUpdate
+) -> Response:
+    await channel_service.remove(session, subject, contact, channel_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/opt-in", response_model=ChannelOut, responses=error_responses(Conflict))
+async def opt_in(
+    body: ConsentIn, contact: ConsentContact, session: DbSession, subject: ConsentManager
+) -> ChannelOut:
+    """Recorded in the consent history with its source and text (`contact.opted_in`);
+    a number on the STOP list cannot be opted in to SMS (409)."""
+    channel = await channel_service.set_consent(
+        session, subject, contact, body.channel_id, ConsentAction.OPT_IN,
+        source=body.source, text=body.text,
+    )  # fmt: skip
+    return ChannelOut.model_validate(channel)
+
+
+@router.post("/opt-out", response_model=ChannelOut)
+async def opt_out(
+    body: ConsentIn, contact: ConsentContact, session: DbSession, subject: ConsentManager
+) -> ChannelOut:
+    """Recorded in the consent history (`contact.opted_out`); marketing stops at once."""
+    channel = await channel_service.set_consent(
+        session, subject, contact, body.channel_id, ConsentAction.OPT_OUT,
+        source=body.source, text=body.text,
+    )  # fmt: skip
+    return ChannelOut.model_validate(channel)

@@ -1,0 +1,87 @@
+"""Every query on `companies` (CONVENTIONS rule 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from m3crm.kernel.pagination import Page, PageRequest, Sort, paginate_sorted
+from m3crm.kernel.repository import TenantRepository
+from m3crm.kernel.text import fold
+from m3crm.modules.contacts.models import Company, CompanyStatus
+from m3crm.modules.contacts.repository import escape_like
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyFilters:
+    domain: str | None = None
+    name: str | None = None
+    city: str | None = None
+    status: CompanyStatus | None = None
+    q: str | None = None
+    segment: ColumnElement[bool] | None = None
+
+
+class CompanyRepository(TenantRepository[Company]):
+    model = Company
+
+    def live_statement(self) -> Select[Company]:
+        return self.base_statement().where(Company.deleted_at.is_(None))
+
+    async def get_live(self, company_id: UUID) -> Company | None:
+        stmt = self.live_statement().where(Company.id == company_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    def matching(self, filters: CompanyFilters) -> Select[Company]:
+        stmt = self.live_statement()
+        if filters.domain:
+            stmt = stmt.where(Company.domain == filters.domain.lower())
+        if filters.name:
+            stmt = stmt.where(Company.search_name == fold(filters.name.strip()))
+        if filters.city:
+            stmt = stmt.where(func.lower(Company.city) == filters.city.strip().lower())
+        if filters.status is not None:
+            stmt = stmt.where(Company.status == filters.status)
+        if filters.segment is not None:
+            stmt = stmt.where(filters.segment)
+        if filters.q:
+            stmt = stmt.where(self.text_match(filters.q))
+        return stmt
+
+    def text_match(self, q: str) -> ColumnElement[bool]:
+        folded = escape_like(fold(q.strip()))
+        return Company.search_name.like(f"%{folded}%", escape="\\") | Company.domain.like(
+            f"{folded}%", escape="\\"
+        )
+
+    async def page(self, filters: CompanyFilters, page: PageRequest, sort: Sort) -> Page[Company]:
+        return await paginate_sorted(self.session, self.matching(filters), Company.id, page, sort)
+
+    async def count(self, filters: CompanyFilters) -> int:
+        stmt = self.matching(filters).with_only_columns(func.count()).order_by(None)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def count_live(self) -> int:
+        stmt = select(func.count()).where(
+            Company.tenant_id == self.tenant_id, Company.deleted_at.is_(None)
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def search(self, q: str, limit: int) -> list[Company]:
+        folded = fold(q.strip())
+        stmt = (
+            self.live_statement()
+            .where(self.text_match(q))
+            .order_by(func.similarity(Company.search_name, folded).desc(), Company.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def by_ids(self, ids: Sequence[UUID]) -> list[Company]:
+        if not ids:
+            return []
+        stmt = self.live_statement().where(Company.id.in_(ids))
+        return list((await self.session.execute(stmt)).scalars())
