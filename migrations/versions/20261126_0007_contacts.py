@@ -31,6 +31,7 @@ TENANT_TABLES = (
     "contact_links",
     "contact_duplicates",
     "segments",
+    "contact_imports",
 )
 SEARCH_INDEXES = {
     "ix_contacts_search": "contacts USING gin (search_name gin_trgm_ops)",
@@ -572,12 +573,48 @@ def upgrade() -> None:
         ["tenant_id", "company_id"],
         unique=False,
     )
+    op.create_table(
+        "contact_imports",
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("delimiter", sa.String(length=1), nullable=False),
+        sa.Column("columns", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("row_count", sa.Integer(), nullable=False),
+        sa.Column("mapping", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("summary", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("run_id", sa.UUID(), nullable=True),
+        sa.Column("created_by_user_id", sa.UUID(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "created_by_user_id"],
+            ["users.tenant_id", "users.id"],
+            name=op.f("fk_contact_imports_tenant_id_created_by_user_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_contact_imports_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_contact_imports")),
+    )
     secure()
 
 
 def downgrade() -> None:
     for name in SEARCH_INDEXES:
         op.execute(f"DROP INDEX {name}")
+    op.drop_table("contact_imports")
     op.drop_index(op.f("ix_contact_links_tenant_id_company_id"), table_name="contact_links")
     op.drop_table("contact_links")
     op.drop_index(

@@ -109,7 +109,12 @@ def create_app(
     limiter = RateLimiter(settings)
     app.state.limiter = limiter
     install_error_handlers(app, render_error_page)
-    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes, limiter=limiter)
+    app.add_middleware(
+        RequestMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        limiter=limiter,
+    )
     app.include_router(health.router)
     for name in MODULES:
         for part in ("api", "web"):

@@ -25,6 +25,7 @@ from tests.modules.contacts.helpers import (
     company_ref,
     contact_ref,
     field_ref,
+    import_ref,
     segment_ref,
 )
 from tests.modules.identity.helpers import make_invite, make_session
@@ -66,6 +67,7 @@ ID_MAKERS: dict[str, IdMaker] = {
     "company_id": company_ref,
     "segment_id": segment_ref,
     "field_id": field_ref,
+    "import_id": import_ref,
 }
 
 

@@ -15,6 +15,7 @@ from m3crm.modules.contacts.models import (
     Company,
     Contact,
     ContactChannel,
+    ContactImport,
     Lifecycle,
     Segment,
     SegmentEntity,
@@ -167,6 +168,24 @@ async def company_ref(session: AsyncSession, app: FastAPI, world: World) -> tupl
 
 async def segment_ref(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:
     return (await make_segment(session, world.a)).id, "segments"
+
+
+async def import_ref(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:
+    await bind_tenant(session, world.a.id, world.a.admin_id)
+    upload = ContactImport(
+        tenant_id=world.a.id,
+        filename="a.csv",
+        content=b"first_name,last_name\nA,B\n",
+        delimiter=",",
+        columns=["first_name", "last_name"],
+        row_count=1,
+        mapping={"first_name": "first_name"},
+        summary={"rows": 1, "valid": 1, "invalid": 0, "duplicates": 0, "only_duplicates": 0},
+        created_by_user_id=world.a.admin_id,
+    )
+    session.add(upload)
+    await session.flush()
+    return upload.id, "contact_imports"
 
 
 async def field_ref(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:

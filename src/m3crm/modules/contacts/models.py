@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Computed, Index, String, Text, UniqueConstraint
+from sqlalchemy import Computed, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -186,4 +186,25 @@ class Segment(TenantModel):
     name: Mapped[str] = mapped_column(String(120))
     entity_type: Mapped[SegmentEntity] = mapped_column(string_enum(SegmentEntity, "entity_type"))
     definition: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by_user_id: Mapped[UUID | None]
+
+
+class ContactImport(TenantModel):
+    """An uploaded CSV on its way in: upload → mapping → preview → commit (a run).
+
+    The file is kept as uploaded (bytes) so preview and the run read the same data; the
+    run re-validates every row and writes all of them or none.
+    """
+
+    __tablename__ = "contact_imports"
+    __table_args__ = (tenant_fk("created_by_user_id", "users"),)
+
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    delimiter: Mapped[str] = mapped_column(String(1))
+    columns: Mapped[list[str]] = mapped_column(JSONB)
+    row_count: Mapped[int]
+    mapping: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    run_id: Mapped[UUID | None]
     created_by_user_id: Mapped[UUID | None]

@@ -80,6 +80,21 @@ class CompanyRepository(TenantRepository[Company]):
         )
         return list((await self.session.execute(stmt)).scalars())
 
+    async def ids_by_folded_name(self, names: Sequence[str]) -> dict[str, UUID]:
+        """`{folded name: id}` of live companies (the oldest when two share a name)."""
+        if not names:
+            return {}
+        stmt = (
+            select(Company.search_name, Company.id)
+            .where(
+                Company.tenant_id == self.tenant_id,
+                Company.deleted_at.is_(None),
+                Company.search_name.in_(names),
+            )
+            .order_by(Company.id.desc())
+        )
+        return {name: company_id for name, company_id in (await self.session.execute(stmt)).all()}
+
     async def by_ids(self, ids: Sequence[UUID]) -> list[Company]:
         if not ids:
             return []

@@ -297,3 +297,32 @@ class SegmentCount(BaseModel):
 class FilterCheckIn(StorableModel):
     entity: SegmentEntity = SegmentEntity.CONTACT
     definition: dict[str, Any]
+
+
+class ImportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    filename: str
+    columns: list[str]
+    row_count: int
+    mapping: dict[str, str]
+    summary: dict[str, Any] | None
+    run_id: UUID | None
+    created_at: datetime
+
+
+class MappingIn(StorableModel):
+    mapping: Annotated[
+        dict[
+            Annotated[str, StringConstraints(max_length=200)],
+            Annotated[str, StringConstraints(max_length=70)],
+        ],
+        Field(max_length=100),
+    ]
+
+
+class CommitIn(StorableModel):
+    skip_duplicates: bool = Field(
+        default=False, description="Leave out rows whose only problem is an existing contact."
+    )
