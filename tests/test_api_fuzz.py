@@ -45,6 +45,8 @@ SEMANTIC_422 = {
     "POST /v1/contacts": "e-mail / E.164 validity; required custom fields; ids of the tenant",
     "PATCH /v1/contacts/{contact_id}": "custom field types; ids of the tenant",
     "POST /v1/contacts/merge": "two different contacts",
+    "GET /v1/contacts/export": "`segment` must be one of the tenant's contact segments",
+    "POST /v1/contacts/imports": "the file must be a UTF-8 CSV with a header and rows",
     "POST /v1/contacts/{contact_id}/channels": "e-mail / E.164 validity",
     "PATCH /v1/contacts/{contact_id}/channels/{channel_id}": "e-mail / E.164 validity",
     "GET /v1/companies": "`segment` must be one of the tenant's company segments",

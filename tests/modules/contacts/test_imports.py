@@ -18,6 +18,7 @@ from m3crm.modules.contacts.jobs import import_contacts
 from tests.conftest import World
 from tests.factories import SeededTenant
 from tests.modules.contacts.helpers import make_company, make_contact
+from tests.modules.contacts.test_contacts_api import staff_headers
 
 URL = "/v1/contacts/imports"
 GOOD = (
@@ -200,3 +201,40 @@ async def test_import_negative_paths(
         assert response.status_code == 404
     agent = world.headers(world.a, "agent")
     assert (await client.get(f"{URL}/{made['id']}", headers=agent)).status_code == 404
+
+
+async def test_export_csv_and_xlsx(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    await make_contact(session, world.a, first_name="=HYPERLINK(1)", last_name="Exported",
+                       email="exp@example.test")  # fmt: skip
+    headers = world.headers(world.a)
+    response = await client.get("/v1/contacts/export", params={"q": "exported"}, headers=headers)
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("id,first_name,last_name")
+    assert len(lines) == 2 and "'=HYPERLINK(1)" in lines[1] and "exp@example.test" in lines[1]
+    xlsx = await client.get(
+        "/v1/contacts/export", params={"q": "exported", "format": "xlsx"}, headers=headers
+    )
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    await bind_tenant(session, world.a.id, None)
+    audited = await session.execute(
+        text(
+            "SELECT count(*) FROM audit_logs WHERE tenant_id = :t AND action = 'contact.exported'"
+        ),
+        {"t": world.a.id},
+    )
+    assert audited.scalar_one() == 2
+
+
+async def test_export_needs_reports_export(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    assert (await client.get("/v1/contacts/export")).status_code == 401
+    staff = await staff_headers(session, world)
+    assert (await client.get("/v1/contacts/export", headers=staff)).status_code == 403
+    bad = await client.get(
+        "/v1/contacts/export", params={"format": "pdf"}, headers=world.headers(world.a)
+    )
+    assert bad.status_code == 422

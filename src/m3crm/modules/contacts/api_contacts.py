@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from m3crm.kernel.auth import DbSession
+from m3crm.kernel.auth import AuthSubject, DbSession
 from m3crm.kernel.errors import (
     Conflict,
     LimitReached,
@@ -23,6 +23,7 @@ from m3crm.modules.contacts.api_support import SortParam, contact_out, contact_s
 from m3crm.modules.contacts.auth import (
     ContactsCreate,
     ContactsDelete,
+    ContactsExport,
     ContactsMerge,
     ContactsRead,
     ContactsUpdate,
@@ -30,6 +31,8 @@ from m3crm.modules.contacts.auth import (
 from m3crm.modules.contacts.contacts import ChannelInput, ContactInput
 from m3crm.modules.contacts.contacts import contact as contact_service
 from m3crm.modules.contacts.dedupe import Candidate, dedupe
+from m3crm.modules.contacts.export import MEDIA_TYPES, ExportFormat
+from m3crm.modules.contacts.export import export as export_service
 from m3crm.modules.contacts.merge import merge as merge_service
 from m3crm.modules.contacts.models import Lifecycle, SegmentEntity
 from m3crm.modules.contacts.repository import ContactFilters
@@ -53,6 +56,26 @@ router = APIRouter(
 SearchText = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 
 
+async def _filters(
+    session: DbSession,
+    subject: AuthSubject,
+    owner: UUID | None,
+    company: UUID | None,
+    lifecycle: Lifecycle | None,
+    segment: UUID | None,
+    q: str | None,
+) -> ContactFilters:
+    condition = None
+    if segment is not None:
+        saved = await segment_service.find(session, subject, segment, SegmentEntity.CONTACT)
+        condition = await segment_service.condition(
+            session, subject, SegmentEntity.CONTACT, saved.definition
+        )
+    return ContactFilters(
+        owner_user_id=owner, company_id=company, lifecycle=lifecycle, q=q, segment=condition
+    )
+
+
 @router.get("", response_model=ContactPage)
 async def list_contacts(
     session: DbSession,
@@ -68,15 +91,7 @@ async def list_contacts(
 ) -> ContactPage:
     """Seek-paginated; `q` matches the Arabic-normalised name, an e-mail prefix or the
     end of a phone number. A segment of another tenant or of companies is 422."""
-    condition = None
-    if segment is not None:
-        saved = await segment_service.find(session, subject, segment, SegmentEntity.CONTACT)
-        condition = await segment_service.condition(
-            session, subject, SegmentEntity.CONTACT, saved.definition
-        )
-    filters = ContactFilters(
-        owner_user_id=owner, company_id=company, lifecycle=lifecycle, q=q, segment=condition
-    )
+    filters = await _filters(session, subject, owner, company, lifecycle, segment, q)
     page = await contact_service.list_page(
         session, subject, filters, PageRequest(limit=limit, cursor=cursor), contact_sort(sort)
     )
@@ -108,6 +123,35 @@ async def create_contact(
     )
     created = await contact_service.create(session, subject, data)
     return contact_out(await contact_service.view(session, subject, created))
+
+
+@router.get(
+    "/export",
+    responses={
+        200: {"content": {"text/csv": {}, MEDIA_TYPES["xlsx"]: {}}},
+        **error_responses(NotFound),
+    },
+)
+async def export_contacts(
+    session: DbSession,
+    subject: ContactsExport,
+    format: ExportFormat = "csv",
+    owner: UUID | None = None,
+    company: UUID | None = None,
+    lifecycle: Lifecycle | None = None,
+    segment: UUID | None = None,
+    q: SearchText = None,
+    sort: SortParam = "-created",
+) -> Response:
+    """The filtered list (same filters as the list) as CSV or XLSX, at most 100,000
+    contacts. Needs `reports.export` besides `contact.read`; audited `contact.exported`."""
+    filters = await _filters(session, subject, owner, company, lifecycle, segment, q)
+    body = await export_service.export(session, subject, filters, contact_sort(sort), format)
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="contacts.{format}"'},
+    )
 
 
 @router.post("/dedupe/check", response_model=list[DuplicateOut])

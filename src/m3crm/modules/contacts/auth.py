@@ -25,6 +25,17 @@ CompaniesUpdate = Annotated[AuthSubject, Depends(require("company.update"))]
 CompaniesDelete = Annotated[AuthSubject, Depends(require("company.delete"))]
 
 
+_may_export = require("reports.export")
+
+
+async def contacts_exporter(subject: ContactsRead) -> AuthSubject:
+    """Exporting a list needs `contact.read` and `reports.export`."""
+    return await _may_export(subject)
+
+
+ContactsExport = Annotated[AuthSubject, Depends(contacts_exporter)]
+
+
 async def editable_contact(
     contact_id: UUID, session: DbSession, subject: ContactsUpdate
 ) -> Contact:
