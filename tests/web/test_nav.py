@@ -18,7 +18,15 @@ def nav_ids(html: str) -> set[str]:
 
 async def test_admin_sees_every_screen(client: httpx.AsyncClient, world: World) -> None:
     page = await client.get("/notifications", headers=cookie(world))
-    assert nav_ids(page.text) == {"notifications", "runs", "messages", "templates", "audit"}
+    assert nav_ids(page.text) == {
+        "notifications",
+        "runs",
+        "messages",
+        "templates",
+        "audit",
+        "contacts",
+        "companies",
+    }
 
 
 async def test_a_sales_manager_sees_only_what_they_may_open(

@@ -26,7 +26,7 @@ from m3crm.modules.contacts.repository import PHONE_TYPES, ChannelRepository
 from m3crm.modules.contacts.repository_companies import CompanyRepository
 from m3crm.modules.customfields.models import CustomFieldDef, EntityType
 from m3crm.modules.customfields.service import custom_fields
-from m3crm.modules.customfields.values import BadValue, CleanValue, clean, is_empty
+from m3crm.modules.customfields.values import BadValue, CleanValue, clean, from_text, is_empty
 
 STANDARD_TARGETS = ("first_name", "last_name", "job_title", "lifecycle_stage", "source",
                     "email", "phone", "whatsapp", "company")  # fmt: skip
@@ -128,7 +128,7 @@ def parse_row(
                     result.errors[target] = N_("This field is required.")
                 continue
             try:
-                result.custom.append((defn, clean(defn, _typed(defn, raw.strip()))))
+                result.custom.append((defn, clean(defn, from_text(defn, raw.strip()))))
             except BadValue as exc:
                 result.errors[target] = exc.message
         else:
@@ -136,24 +136,6 @@ def parse_row(
     if not result.values.get("first_name"):
         result.errors["first_name"] = N_("This field is required.")
     return result
-
-
-def _typed(defn: CustomFieldDef, raw: str) -> Any:
-    """CSV cells are text: read numbers, booleans and lists the way people type them."""
-    kind = defn.type.value
-    if kind == "number":
-        try:
-            return float(raw) if any(c in raw for c in ".eE") else int(raw)
-        except ValueError:
-            return raw
-    if kind == "bool":
-        lowered = raw.lower()
-        return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(
-            lowered, raw
-        )
-    if kind == "multiselect":
-        return [part.strip() for part in raw.split("|") if part.strip()]
-    return raw
 
 
 async def check_rows(

@@ -92,3 +92,21 @@ def clean(defn: CustomFieldDef, raw: Any) -> CleanValue:
     if defn.type is FieldType.SELECT:
         return _select(raw, defn.options)
     return _multiselect(raw, defn.options)
+
+
+def from_text(defn: CustomFieldDef, raw: str) -> Any:
+    """A value typed as text (CSV cell, form field) in the JSON shape `clean` expects:
+    numbers, yes/no and `|`-separated choices are read the way people type them;
+    anything unreadable is passed on unchanged for `clean` to refuse."""
+    if defn.type is FieldType.NUMBER:
+        try:
+            return float(raw) if any(c in raw for c in ".eE") else int(raw)
+        except ValueError:
+            return raw
+    if defn.type is FieldType.BOOL:
+        answers = {"true": True, "yes": True, "1": True, "on": True,
+                   "false": False, "no": False, "0": False, "off": False}  # fmt: skip
+        return answers.get(raw.lower(), raw)
+    if defn.type is FieldType.MULTISELECT:
+        return [part.strip() for part in raw.split("|") if part.strip()]
+    return raw
