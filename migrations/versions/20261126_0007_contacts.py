@@ -421,6 +421,10 @@ def upgrade() -> None:
         sa.Column("opt_in_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("opt_out_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("locale", sa.String(length=8), nullable=True),
+        sa.Column("verification_hash", sa.String(length=64), nullable=True),
+        sa.Column("verification_sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("verification_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("verification_attempts", sa.Integer(), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

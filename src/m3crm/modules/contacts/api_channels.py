@@ -9,21 +9,28 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from m3crm.kernel.auth import DbSession
 from m3crm.kernel.errors import (
     Conflict,
+    InvalidTransition,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    PlanRequired,
+    RateLimited,
     ValidationFailed,
     error_responses,
 )
+from m3crm.kernel.web.errors import json_error_body
 from m3crm.modules.contacts.auth import ConsentContact, ContactsUpdate, EditableContact
 from m3crm.modules.contacts.auth import ConsentManage as ConsentManager
 from m3crm.modules.contacts.channels import channels as channel_service
-from m3crm.modules.contacts.schemas import ChannelIn, ChannelOut, ChannelPatch, ConsentIn
+from m3crm.modules.contacts.schemas import ChannelIn, ChannelOut, ChannelPatch, CodeIn, ConsentIn
+from m3crm.modules.contacts.verification import CodeRefused, verification
+from m3crm.modules.notify.consent import ConsentRequired
+from m3crm.modules.notify.deps import NotifierDep
 from m3crm.modules.notify.models import ConsentAction
 
 router = APIRouter(
@@ -74,6 +81,49 @@ async def remove_channel(
 ) -> Response:
     await channel_service.remove(session, subject, contact, channel_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/channels/{channel_id}/verify/start",
+    response_model=ChannelOut,
+    responses=error_responses(InvalidTransition, PlanRequired, RateLimited, ConsentRequired),
+)
+async def start_verification(
+    channel_id: UUID,
+    contact: EditableContact,
+    session: DbSession,
+    subject: ContactsUpdate,
+    notifier: NotifierDep,
+) -> ChannelOut:
+    """Sends a 6-digit code to the number by SMS or WhatsApp (the channel's type), valid
+    10 minutes; at most once a minute (429). An e-mail channel is 422."""
+    channel = await verification.start(session, subject, notifier, contact, channel_id)
+    return ChannelOut.model_validate(channel)
+
+
+@router.post("/channels/{channel_id}/verify/confirm", response_model=ChannelOut)
+async def confirm_verification(
+    request: Request,
+    channel_id: UUID,
+    body: CodeIn,
+    contact: EditableContact,
+    session: DbSession,
+    subject: ContactsUpdate,
+) -> ChannelOut | Response:
+    """A wrong code is 422 `AUTH_2FA_INVALID_CODE` with `attempts_left` (the attempt is
+    counted); an expired one 422 `OTP_EXPIRED`; nothing pending 404. Audited
+    `contact.channel.verified` on success."""
+    try:
+        channel = await verification.confirm(session, subject, contact, channel_id, body.code)
+    except CodeRefused as refused:
+        payload = json_error_body(
+            refused.code,
+            refused.message,
+            refused.details,
+            getattr(request.state, "request_id", None),
+        )
+        return Response(payload, status_code=refused.status_code, media_type="application/json")
+    return ChannelOut.model_validate(channel)
 
 
 @router.post("/opt-in", response_model=ChannelOut, responses=error_responses(Conflict))

@@ -133,6 +133,11 @@ class ContactChannel(TenantModel):
     opt_in_at: Mapped[datetime | None]
     opt_out_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(8))
+    verification_hash: Mapped[str | None] = mapped_column(String(64))
+    """HMAC-SHA256 (keyed by the channel id) of the pending code; never the code."""
+    verification_sent_at: Mapped[datetime | None]
+    verification_expires_at: Mapped[datetime | None]
+    verification_attempts: Mapped[int] = mapped_column(default=0)
 
 
 class ContactLink(TenantModel):

@@ -145,15 +145,39 @@ class ContactRepository(TenantRepository[Contact]):
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def search(self, viewer: Viewer, q: str, limit: int) -> list[Contact]:
-        """Global search: best folded-name similarity first, then newest."""
+        """Global search, each branch a bounded index scan (no ranking over all matches):
+        digits → phone numbers ending with them; `@` → e-mails starting with it; else
+        names starting with the folded query (btree on `search_name`, in order), then
+        names containing it (trigram GIN) until `limit` is reached."""
         folded = fold(q.strip())
-        stmt = (
-            self.live_statement(viewer)
-            .where(self.text_match(q))
-            .order_by(func.similarity(Contact.search_name, folded).desc(), Contact.id.desc())
-            .limit(limit)
+        digits = digits_of(q)
+        live = self.live_statement(viewer)
+        if len(digits) >= 3 and not any(c.isalpha() for c in folded):
+            stmt = live.where(Contact.id.in_(self._phone_suffix(digits))).limit(limit)
+            return list((await self.session.execute(stmt)).scalars())
+        pattern = escape_like(folded)
+        if "@" in folded:
+            emails = select(ContactChannel.contact_id).where(
+                ContactChannel.tenant_id == self.tenant_id,
+                ContactChannel.normalized_value.like(f"{pattern}%", escape="\\"),
+            )
+            stmt = live.where(Contact.id.in_(emails)).limit(limit)
+            return list((await self.session.execute(stmt)).scalars())
+        starting = live.where(Contact.search_name.like(f"{pattern}%", escape="\\"))
+        found = list(
+            (
+                await self.session.execute(
+                    starting.order_by(Contact.search_name, Contact.id).limit(limit)
+                )
+            ).scalars()
         )
-        return list((await self.session.execute(stmt)).scalars())
+        if len(found) < limit:
+            seen = [c.id for c in found]
+            containing = live.where(
+                Contact.search_name.like(f"%{pattern}%", escape="\\"), Contact.id.not_in(seen)
+            )
+            found += (await self.session.execute(containing.limit(limit - len(found)))).scalars()
+        return found
 
     async def same_names(
         self, viewer: Viewer, folded_name: str, *, excluding: UUID | None, limit: int = 20

@@ -71,14 +71,23 @@ class CompanyRepository(TenantRepository[Company]):
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def search(self, q: str, limit: int) -> list[Company]:
-        folded = fold(q.strip())
-        stmt = (
-            self.live_statement()
-            .where(self.text_match(q))
-            .order_by(func.similarity(Company.search_name, folded).desc(), Company.id.desc())
-            .limit(limit)
+        """Names starting with the folded query first (btree, in order), then names or
+        domains containing it, until `limit` (no ranking over every match)."""
+        pattern = escape_like(fold(q.strip()))
+        starting = self.live_statement().where(Company.search_name.like(f"{pattern}%", escape="\\"))
+        found = list(
+            (
+                await self.session.execute(
+                    starting.order_by(Company.search_name, Company.id).limit(limit)
+                )
+            ).scalars()
         )
-        return list((await self.session.execute(stmt)).scalars())
+        if len(found) < limit:
+            rest = self.live_statement().where(
+                self.text_match(q), Company.id.not_in([c.id for c in found])
+            )
+            found += (await self.session.execute(rest.limit(limit - len(found)))).scalars()
+        return found
 
     async def ids_by_folded_name(self, names: Sequence[str]) -> dict[str, UUID]:
         """`{folded name: id}` of live companies (the oldest when two share a name)."""

@@ -128,6 +128,10 @@ class ContactPage(BaseModel):
     next_cursor: str | None
 
 
+class CodeIn(StorableModel):
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+
+
 class ConsentIn(StorableModel):
     channel_id: UUID
     source: Annotated[
