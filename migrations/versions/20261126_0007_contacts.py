@@ -152,7 +152,7 @@ def upgrade() -> None:
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "search_name",
-            sa.Text(),
+            sa.Text(collation="C"),
             sa.Computed("m3crm_fold(name)", persisted=True),
             nullable=False,
         ),
@@ -328,7 +328,7 @@ def upgrade() -> None:
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "search_name",
-            sa.Text(),
+            sa.Text(collation="C"),
             sa.Computed("m3crm_fold(first_name || ' ' || last_name)", persisted=True),
             nullable=False,
         ),
@@ -424,7 +424,9 @@ def upgrade() -> None:
         sa.Column("verification_hash", sa.String(length=64), nullable=True),
         sa.Column("verification_sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("verification_expires_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("verification_attempts", sa.Integer(), nullable=False),
+        sa.Column(
+            "verification_attempts", sa.Integer(), server_default=sa.text("0"), nullable=False
+        ),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

@@ -26,6 +26,7 @@ from tests.modules.contacts.helpers import (
     contact_ref,
     field_ref,
     import_ref,
+    link_ref,
     segment_ref,
 )
 from tests.modules.identity.helpers import make_invite, make_session
@@ -68,6 +69,7 @@ ID_MAKERS: dict[str, IdMaker] = {
     "segment_id": segment_ref,
     "field_id": field_ref,
     "import_id": import_ref,
+    "link_id": link_ref,
 }
 
 

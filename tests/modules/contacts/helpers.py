@@ -16,6 +16,7 @@ from m3crm.modules.contacts.models import (
     Contact,
     ContactChannel,
     ContactImport,
+    ContactLink,
     Lifecycle,
     Segment,
     SegmentEntity,
@@ -186,6 +187,15 @@ async def import_ref(session: AsyncSession, app: FastAPI, world: World) -> tuple
     session.add(upload)
     await session.flush()
     return upload.id, "contact_imports"
+
+
+async def link_ref(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:
+    company = await make_company(session, world.a)
+    contact = await make_contact(session, world.a, company_id=company.id)
+    link = ContactLink(tenant_id=world.a.id, contact_id=contact.id, company_id=company.id)
+    session.add(link)
+    await session.flush()
+    return link.id, "contact_links"
 
 
 async def field_ref(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:

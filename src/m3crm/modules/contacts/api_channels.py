@@ -1,5 +1,6 @@
-"""JSON API of a contact's channels and consent (Section 3 §4):
-`/v1/contacts/{id}/channels[/{channel_id}]`, `/v1/contacts/{id}/opt-in|opt-out`.
+"""JSON API of a contact's channels, verification, company links and consent (Section 3
+§4): `/v1/contacts/{id}/channels[/{channel_id}[/verify/start|confirm]]`,
+`/v1/contacts/{id}/links[/{link_id}]`, `/v1/contacts/{id}/opt-in|opt-out`.
 
 The contact is fetched scoped by a dependency before the body is read: another
 tenant's id is a 404 whatever the body holds.
@@ -24,10 +25,25 @@ from m3crm.kernel.errors import (
     error_responses,
 )
 from m3crm.kernel.web.errors import json_error_body
-from m3crm.modules.contacts.auth import ConsentContact, ContactsUpdate, EditableContact
+from m3crm.modules.contacts.auth import (
+    ConsentContact,
+    ContactsRead,
+    ContactsUpdate,
+    EditableContact,
+    ReadableContact,
+)
 from m3crm.modules.contacts.auth import ConsentManage as ConsentManager
 from m3crm.modules.contacts.channels import channels as channel_service
-from m3crm.modules.contacts.schemas import ChannelIn, ChannelOut, ChannelPatch, CodeIn, ConsentIn
+from m3crm.modules.contacts.links import links as link_service
+from m3crm.modules.contacts.schemas import (
+    ChannelIn,
+    ChannelOut,
+    ChannelPatch,
+    CodeIn,
+    ConsentIn,
+    LinkIn,
+    LinkOut,
+)
 from m3crm.modules.contacts.verification import CodeRefused, verification
 from m3crm.modules.notify.consent import ConsentRequired
 from m3crm.modules.notify.deps import NotifierDep
@@ -124,6 +140,38 @@ async def confirm_verification(
         )
         return Response(payload, status_code=refused.status_code, media_type="application/json")
     return ChannelOut.model_validate(channel)
+
+
+@router.get("/links", response_model=list[LinkOut])
+async def list_links(
+    contact: ReadableContact, session: DbSession, subject: ContactsRead
+) -> list[LinkOut]:
+    return [
+        LinkOut.model_validate(link) for link in await link_service.list(session, subject, contact)
+    ]
+
+
+@router.post(
+    "/links",
+    response_model=LinkOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(Conflict),
+)
+async def add_link(
+    body: LinkIn, contact: EditableContact, session: DbSession, subject: ContactsUpdate
+) -> LinkOut:
+    """A secondary company link (the primary one follows the contact's `company_id`)."""
+    link = await link_service.add(session, subject, contact, body.company_id, body.relation)
+    return LinkOut.model_validate(link)
+
+
+@router.delete("/links/{link_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_link(
+    link_id: UUID, contact: EditableContact, session: DbSession, subject: ContactsUpdate
+) -> Response:
+    """Removing the primary link also clears the contact's `company_id`."""
+    await link_service.remove(session, subject, contact, link_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/opt-in", response_model=ChannelOut, responses=error_responses(Conflict))

@@ -18,7 +18,7 @@ from m3crm.kernel.errors import (
     ValidationFailed,
     error_responses,
 )
-from m3crm.kernel.pagination import MAX_LIMIT, SORT_CURSOR_PATTERN, PageRequest
+from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, SORT_CURSOR_PATTERN, PageRequest
 from m3crm.modules.contacts.api_support import SortParam, contact_out, contact_sort
 from m3crm.modules.contacts.auth import (
     ContactsCreate,
@@ -43,6 +43,8 @@ from m3crm.modules.contacts.schemas import (
     ContactPatch,
     DedupeCheckIn,
     DuplicateOut,
+    DuplicatePairOut,
+    DuplicatePairPage,
     MergeIn,
 )
 from m3crm.modules.contacts.segments import segment as segment_service
@@ -151,6 +153,20 @@ async def export_contacts(
         body,
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="contacts.{format}"'},
+    )
+
+
+@router.get("/duplicates", response_model=DuplicatePairPage)
+async def list_duplicate_pairs(
+    session: DbSession,
+    subject: ContactsMerge,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+) -> DuplicatePairPage:
+    """Soft matches found when contacts were created, not yet merged (newest first)."""
+    page = await dedupe.open_pairs(session, subject, PageRequest(limit=limit, cursor=cursor))
+    return DuplicatePairPage(
+        items=[DuplicatePairOut.model_validate(p) for p in page.items], next_cursor=page.next_cursor
     )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
+
+from sqlalchemy.orm import InstrumentedAttribute
 
 from m3crm.kernel.pagination import Sort
 from m3crm.modules.contacts.companies import CompanyView
@@ -13,24 +16,24 @@ from m3crm.modules.contacts.schemas import ChannelOut, CompanyOut, ContactOut
 SortParam = Literal["-created", "created", "name", "-name", "-updated", "updated"]
 
 
-def contact_sort(param: SortParam) -> Sort:
+def _sort(
+    param: SortParam, name: InstrumentedAttribute[str], updated: InstrumentedAttribute[datetime]
+) -> Sort:
     descending = param.startswith("-")
-    name = param.lstrip("-")
-    if name == "name":
-        return Sort(Contact.search_name, descending=descending)
-    if name == "updated":
-        return Sort(Contact.updated_at, descending=descending, temporal=True)
+    key = param.lstrip("-")
+    if key == "name":
+        return Sort(name, descending=descending)
+    if key == "updated":
+        return Sort(updated, descending=descending, temporal=True)
     return Sort(None, descending=descending)
+
+
+def contact_sort(param: SortParam) -> Sort:
+    return _sort(param, Contact.search_name, Contact.updated_at)
 
 
 def company_sort(param: SortParam) -> Sort:
-    descending = param.startswith("-")
-    name = param.lstrip("-")
-    if name == "name":
-        return Sort(Company.search_name, descending=descending)
-    if name == "updated":
-        return Sort(Company.updated_at, descending=descending, temporal=True)
-    return Sort(None, descending=descending)
+    return _sort(param, Company.search_name, Company.updated_at)
 
 
 def contact_out(view: ContactView) -> ContactOut:

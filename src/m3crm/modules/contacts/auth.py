@@ -42,6 +42,10 @@ async def editable_contact(
     return await contact_service.get_for_update(session, subject, contact_id)
 
 
+async def readable_contact(contact_id: UUID, session: DbSession, subject: ContactsRead) -> Contact:
+    return await contact_service.get_readable(session, subject, contact_id)
+
+
 async def consent_contact(contact_id: UUID, session: DbSession, subject: ConsentManage) -> Contact:
     """Consent is recorded by whoever manages consent, owner or not (marketing)."""
     return await contact_service.get_readable(session, subject, contact_id)
@@ -49,3 +53,4 @@ async def consent_contact(contact_id: UUID, session: DbSession, subject: Consent
 
 EditableContact = Annotated[Contact, Depends(editable_contact)]
 ConsentContact = Annotated[Contact, Depends(consent_contact)]
+ReadableContact = Annotated[Contact, Depends(readable_contact)]

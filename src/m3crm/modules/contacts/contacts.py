@@ -244,7 +244,7 @@ class ContactService:
         await session.flush()
         after = snapshot(contact) | {
             "channels": [channel_snapshot(c) for c in created],
-            "custom_fields": data.custom_fields and dict(data.custom_fields),
+            "custom_fields": dict(data.custom_fields) or None,
         }
         await record(
             session, subject, "contact.created", EntityRef("contact", contact.id), None, after

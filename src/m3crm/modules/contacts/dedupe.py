@@ -23,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.errors import ValidationFailed
+from m3crm.kernel.pagination import Page, PageRequest
 from m3crm.kernel.text import fold
 from m3crm.modules.contacts.channels import normalize
-from m3crm.modules.contacts.models import ChannelType, Contact
+from m3crm.modules.contacts.models import ChannelType, Contact, ContactDuplicate
 from m3crm.modules.contacts.policies import viewer
 from m3crm.modules.contacts.repository import (
     PHONE_TYPES,
@@ -34,6 +35,7 @@ from m3crm.modules.contacts.repository import (
     digits_of,
 )
 from m3crm.modules.contacts.repository_companies import CompanyRepository
+from m3crm.modules.contacts.repository_duplicates import DuplicateRepository
 
 PARTIAL_DIGITS = 7
 SCORES = {
@@ -151,6 +153,11 @@ class DedupeService:
             c.id: c.domain for c in await CompanyRepository(session, subject.tenant_id).by_ids(ids)
         }
         return {c.id: companies.get(c.company_id) if c.company_id else None for c in contacts}
+
+    async def open_pairs(
+        self, session: AsyncSession, subject: AuthSubject, page: PageRequest
+    ) -> Page[ContactDuplicate]:
+        return await DuplicateRepository(session, subject.tenant_id).open_page(page)
 
 
 dedupe = DedupeService()

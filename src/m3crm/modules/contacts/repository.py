@@ -152,16 +152,18 @@ class ContactRepository(TenantRepository[Contact]):
         folded = fold(q.strip())
         digits = digits_of(q)
         live = self.live_statement(viewer)
-        if len(digits) >= 3 and not any(c.isalpha() for c in folded):
-            stmt = live.where(Contact.id.in_(self._phone_suffix(digits))).limit(limit)
-            return list((await self.session.execute(stmt)).scalars())
         pattern = escape_like(folded)
-        if "@" in folded:
-            emails = select(ContactChannel.contact_id).where(
-                ContactChannel.tenant_id == self.tenant_id,
-                ContactChannel.normalized_value.like(f"{pattern}%", escape="\\"),
+        if (len(digits) >= 3 and not any(c.isalpha() for c in folded)) or "@" in folded:
+            channels = (
+                self._phone_suffix(digits)
+                if "@" not in folded
+                else select(ContactChannel.contact_id).where(
+                    ContactChannel.tenant_id == self.tenant_id,
+                    ContactChannel.normalized_value.like(f"{pattern}%", escape="\\"),
+                )
             )
-            stmt = live.where(Contact.id.in_(emails)).limit(limit)
+            holders = list((await self.session.execute(channels.limit(limit * 4))).scalars())
+            stmt = live.where(Contact.id.in_(holders)).limit(limit)
             return list((await self.session.execute(stmt)).scalars())
         starting = live.where(Contact.search_name.like(f"{pattern}%", escape="\\"))
         found = list(

@@ -245,6 +245,22 @@ class DuplicateOut(BaseModel):
     blocking: bool
 
 
+class DuplicatePairOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    contact_a_id: UUID
+    contact_b_id: UUID
+    reason: str
+    score: float
+    created_at: datetime
+
+
+class DuplicatePairPage(BaseModel):
+    items: list[DuplicatePairOut]
+    next_cursor: str | None
+
+
 class MergeIn(StorableModel):
     source_id: UUID
     target_id: UUID

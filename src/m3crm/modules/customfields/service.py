@@ -314,10 +314,5 @@ class CustomFieldService:
         repo = FieldValueRepository(session, tenant_id)
         await repo.move_missing(entity_type, source_id, target_id)
 
-    async def drop_values(
-        self, session: AsyncSession, tenant_id: TenantId, entity_type: EntityType, entity_id: UUID
-    ) -> None:
-        await FieldValueRepository(session, tenant_id).remove(entity_type, entity_id)
-
 
 custom_fields = CustomFieldService()
