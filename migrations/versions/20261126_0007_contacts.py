@@ -1,8 +1,9 @@
-"""Contacts & companies (spec Section 3) and custom fields: tables, RLS, search indexes.
+"""Contacts & companies (spec Section 3) and custom fields: tables and RLS.
 
-`search_name` columns are generated with `m3crm_fold` (migration 0005), so their trigram
-indexes serve Arabic-normalised search; phone numbers are searched by any suffix of their
-digits through an index on `reverse(normalized_value)`.
+Search keys are generated columns in the "C" collation with plain btree indexes: under
+row-level security PostgreSQL only lets leakproof comparisons (=, <, >=...) into index
+scans, never LIKE or pg_trgm operators, so prefix ranges on folded keys are what serves
+search (see `contacts/models.py`).
 
 Revision ID: 0007
 Revises: 0005
@@ -33,25 +34,12 @@ TENANT_TABLES = (
     "segments",
     "contact_imports",
 )
-SEARCH_INDEXES = {
-    "ix_contacts_search": "contacts USING gin (search_name gin_trgm_ops)",
-    "ix_companies_search": "companies USING gin (search_name gin_trgm_ops)",
-    "ix_contact_channels_value_search": (
-        "contact_channels (tenant_id, normalized_value text_pattern_ops)"
-    ),
-    "ix_contact_channels_digits_search": (
-        "contact_channels (tenant_id, reverse(normalized_value) text_pattern_ops)"
-        " WHERE type IN ('phone', 'whatsapp')"
-    ),
-}
 
 
 def secure() -> None:
     for table in TENANT_TABLES:
         for statement in enable_tenant_rls(table):
             op.execute(statement)
-    for name, target in SEARCH_INDEXES.items():
-        op.execute(f"CREATE INDEX {name} ON {target}")
 
 
 def upgrade() -> None:
@@ -186,6 +174,41 @@ def upgrade() -> None:
         "companies",
         ["tenant_id", "search_name", "id"],
         unique=False,
+    )
+    op.create_table(
+        "contact_imports",
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("delimiter", sa.String(length=1), nullable=False),
+        sa.Column("columns", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("row_count", sa.Integer(), nullable=False),
+        sa.Column("mapping", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("summary", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("run_id", sa.UUID(), nullable=True),
+        sa.Column("created_by_user_id", sa.UUID(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "created_by_user_id"],
+            ["users.tenant_id", "users.id"],
+            name=op.f("fk_contact_imports_tenant_id_created_by_user_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_contact_imports_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_contact_imports")),
     )
     op.create_table(
         "custom_field_values",
@@ -333,6 +356,12 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column(
+            "search_last",
+            sa.Text(collation="C"),
+            sa.Computed("m3crm_fold(last_name || ' ' || first_name)", persisted=True),
+            nullable=False,
+        ),
+        sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
             server_default=sa.text("now()"),
@@ -383,6 +412,12 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        op.f("ix_contacts_tenant_id_search_last_id"),
+        "contacts",
+        ["tenant_id", "search_last", "id"],
+        unique=False,
+    )
+    op.create_index(
         op.f("ix_contacts_tenant_id_search_name_id"),
         "contacts",
         ["tenant_id", "search_name", "id"],
@@ -421,6 +456,15 @@ def upgrade() -> None:
         sa.Column("opt_in_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("opt_out_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("locale", sa.String(length=8), nullable=True),
+        sa.Column(
+            "search_value",
+            sa.Text(collation="C"),
+            sa.Computed(
+                "CASE WHEN type = 'email' THEN normalized_value ELSE reverse(ltrim(normalized_value, '+')) END",
+                persisted=True,
+            ),
+            nullable=False,
+        ),
         sa.Column("verification_hash", sa.String(length=64), nullable=True),
         sa.Column("verification_sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("verification_expires_at", sa.DateTime(timezone=True), nullable=True),
@@ -460,6 +504,12 @@ def upgrade() -> None:
         op.f("ix_contact_channels_tenant_id_contact_id"),
         "contact_channels",
         ["tenant_id", "contact_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_contact_channels_tenant_id_type_search_value"),
+        "contact_channels",
+        ["tenant_id", "type", "search_value"],
         unique=False,
     )
     op.create_table(
@@ -579,58 +629,24 @@ def upgrade() -> None:
         ["tenant_id", "company_id"],
         unique=False,
     )
-    op.create_table(
-        "contact_imports",
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("filename", sa.String(length=255), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.Column("delimiter", sa.String(length=1), nullable=False),
-        sa.Column("columns", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("row_count", sa.Integer(), nullable=False),
-        sa.Column("mapping", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("summary", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("run_id", sa.UUID(), nullable=True),
-        sa.Column("created_by_user_id", sa.UUID(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "created_by_user_id"],
-            ["users.tenant_id", "users.id"],
-            name=op.f("fk_contact_imports_tenant_id_created_by_user_id_users"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_contact_imports_tenant_id_tenants")
-        ),
-        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_contact_imports")),
-    )
     secure()
 
 
 def downgrade() -> None:
-    for name in SEARCH_INDEXES:
-        op.execute(f"DROP INDEX {name}")
-    op.drop_table("contact_imports")
     op.drop_index(op.f("ix_contact_links_tenant_id_company_id"), table_name="contact_links")
     op.drop_table("contact_links")
     op.drop_index(
         op.f("ix_contact_duplicates_tenant_id_contact_b_id"), table_name="contact_duplicates"
     )
     op.drop_table("contact_duplicates")
+    op.drop_index(
+        op.f("ix_contact_channels_tenant_id_type_search_value"), table_name="contact_channels"
+    )
     op.drop_index(op.f("ix_contact_channels_tenant_id_contact_id"), table_name="contact_channels")
     op.drop_table("contact_channels")
     op.drop_index(op.f("ix_contacts_tenant_id_updated_at_id"), table_name="contacts")
     op.drop_index(op.f("ix_contacts_tenant_id_search_name_id"), table_name="contacts")
+    op.drop_index(op.f("ix_contacts_tenant_id_search_last_id"), table_name="contacts")
     op.drop_index(op.f("ix_contacts_tenant_id_owner_user_id_id"), table_name="contacts")
     op.drop_index(op.f("ix_contacts_tenant_id_lifecycle_stage_id"), table_name="contacts")
     op.drop_index(op.f("ix_contacts_tenant_id_company_id_id"), table_name="contacts")
@@ -646,6 +662,7 @@ def downgrade() -> None:
         table_name="custom_field_values",
     )
     op.drop_table("custom_field_values")
+    op.drop_table("contact_imports")
     op.drop_index(op.f("ix_companies_tenant_id_search_name_id"), table_name="companies")
     op.drop_index(op.f("ix_companies_tenant_id_domain"), table_name="companies")
     op.drop_table("companies")

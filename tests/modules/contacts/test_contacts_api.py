@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.db.session import bind_tenant
@@ -287,3 +287,34 @@ async def test_custom_fields_are_validated_and_required(
         URL, json={"first_name": "Cf", "custom_fields": {"budget": 2500000}}, headers=headers
     )
     assert ok.status_code == 201 and ok.json()["custom_fields"] == {"budget": 2500000}
+
+
+async def test_list_query_budget_does_not_grow_with_the_page(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    """No N+1: a page of 3 and a page of 30 contacts cost the same number of statements."""
+    company = await make_company(session, world.a, name="Budget Co")
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = session.bind.engine.sync_engine  # type: ignore[union-attr]
+    costs = []
+    for size in (3, 30):
+        for i in range(size):
+            await make_contact(session, world.a, first_name=f"Budget{size}-{i}", company_id=company.id,
+                               email=f"budget{size}-{i}@example.test")  # fmt: skip
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            statements.clear()
+            response = await client.get(
+                URL,
+                params={"company": str(company.id), "limit": 100},
+                headers=world.headers(world.a),
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        costs.append(len(statements))
+    assert costs[0] == costs[1], costs

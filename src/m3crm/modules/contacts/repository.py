@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from m3crm.kernel.pagination import Page, PageRequest, Sort, paginate_sorted
 from m3crm.kernel.repository import TenantRepository
@@ -43,6 +44,24 @@ class ContactFilters:
     q: str | None = None
     segment: ColumnElement[bool] | None = None
     """A compiled segment condition (see `repository_segments`)."""
+
+
+CONTAINS_WINDOW = 5_000
+"""How many of the newest contacts a "name contains" search looks through: under RLS a
+LIKE '%x%' cannot use an index, so it is bounded instead of scanning the tenant."""
+
+
+def starts_with(
+    column: ColumnElement[str] | InstrumentedAttribute[str], prefix: str
+) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, as a range on a "C"-collated key: `>=` and `<` are
+    leakproof, so PostgreSQL uses the btree under row-level security (LIKE it would not)."""
+    if not prefix:
+        return column.is_not(None)
+    last = prefix[-1]
+    if ord(last) >= 0x10FFFF:
+        return column >= prefix
+    return and_(column >= prefix, column < prefix[:-1] + chr(ord(last) + 1))
 
 
 def escape_like(value: str) -> str:
@@ -95,34 +114,31 @@ class ContactRepository(TenantRepository[Contact]):
         return stmt
 
     def text_match(self, q: str) -> ColumnElement[bool]:
-        """Folded name contains `q`, or an e-mail starts with it, or a phone number
-        ends with its digits (at least 3)."""
+        """A first or last name starting with the folded `q`, an e-mail starting with it,
+        or a phone number ending with its digits (at least 3) — leakproof ranges only, so
+        every branch is an index scan under RLS."""
         folded = fold(q.strip())
-        clauses: list[ColumnElement[bool]] = [
-            Contact.search_name.like(f"%{escape_like(folded)}%", escape="\\")
+        clauses = [
+            starts_with(Contact.search_name, folded),
+            starts_with(Contact.search_last, folded),
         ]
-        channels = select(ContactChannel.contact_id).where(
-            ContactChannel.tenant_id == self.tenant_id
-        )
         if "@" in folded or "." in folded:
-            clauses.append(
-                Contact.id.in_(
-                    channels.where(
-                        ContactChannel.normalized_value.like(f"{escape_like(folded)}%", escape="\\")
-                    )
-                )
-            )
+            clauses.append(Contact.id.in_(self._channel_prefix((ChannelType.EMAIL,), folded)))
         digits = digits_of(q)
         if len(digits) >= 3:
             clauses.append(Contact.id.in_(self._phone_suffix(digits)))
         return or_(*clauses)
 
-    def _phone_suffix(self, digits: str) -> Select[UUID]:
+    def _channel_prefix(self, types: Sequence[ChannelType], prefix: str) -> Select[UUID]:
         return select(ContactChannel.contact_id).where(
             ContactChannel.tenant_id == self.tenant_id,
-            ContactChannel.type.in_(PHONE_TYPES),
-            func.reverse(ContactChannel.normalized_value).like(f"{digits[::-1]}%"),
+            ContactChannel.type.in_(types),
+            starts_with(ContactChannel.search_value, prefix),
         )
+
+    def _phone_suffix(self, digits: str) -> Select[UUID]:
+        """Numbers ending with `digits`: their reversed digits start with them reversed."""
+        return self._channel_prefix(PHONE_TYPES, digits[::-1])
 
     async def page(
         self, viewer: Viewer, filters: ContactFilters, page: PageRequest, sort: Sort
@@ -145,40 +161,44 @@ class ContactRepository(TenantRepository[Contact]):
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def search(self, viewer: Viewer, q: str, limit: int) -> list[Contact]:
-        """Global search, each branch a bounded index scan (no ranking over all matches):
-        digits → phone numbers ending with them; `@` → e-mails starting with it; else
-        names starting with the folded query (btree on `search_name`, in order), then
-        names containing it (trigram GIN) until `limit` is reached."""
+        """Global search in bounded index scans: digits → numbers ending with them; `@` →
+        e-mails starting with it; otherwise first names, then last names, starting with
+        the folded query (in name order), then — only if that leaves room — names
+        containing it among the newest `CONTAINS_WINDOW` contacts."""
         folded = fold(q.strip())
         digits = digits_of(q)
         live = self.live_statement(viewer)
-        pattern = escape_like(folded)
         if (len(digits) >= 3 and not any(c.isalpha() for c in folded)) or "@" in folded:
             channels = (
-                self._phone_suffix(digits)
-                if "@" not in folded
-                else select(ContactChannel.contact_id).where(
-                    ContactChannel.tenant_id == self.tenant_id,
-                    ContactChannel.normalized_value.like(f"{pattern}%", escape="\\"),
-                )
+                self._channel_prefix((ChannelType.EMAIL,), folded)
+                if "@" in folded
+                else self._phone_suffix(digits)
             )
             holders = list((await self.session.execute(channels.limit(limit * 4))).scalars())
             stmt = live.where(Contact.id.in_(holders)).limit(limit)
             return list((await self.session.execute(stmt)).scalars())
-        starting = live.where(Contact.search_name.like(f"{pattern}%", escape="\\"))
-        found = list(
-            (
-                await self.session.execute(
-                    starting.order_by(Contact.search_name, Contact.id).limit(limit)
-                )
-            ).scalars()
-        )
-        if len(found) < limit:
-            seen = [c.id for c in found]
-            containing = live.where(
-                Contact.search_name.like(f"%{pattern}%", escape="\\"), Contact.id.not_in(seen)
+        found: list[Contact] = []
+        for key in (Contact.search_name, Contact.search_last):
+            stmt = (
+                live.where(starts_with(key, folded), Contact.id.not_in([c.id for c in found]))
+                .order_by(key, Contact.id)
+                .limit(limit - len(found))
             )
-            found += (await self.session.execute(containing.limit(limit - len(found)))).scalars()
+            found += (await self.session.execute(stmt)).scalars()
+            if len(found) >= limit:
+                return found
+        newest = (
+            select(Contact.id)
+            .where(Contact.tenant_id == self.tenant_id)
+            .order_by(Contact.id.desc())
+            .limit(CONTAINS_WINDOW)
+        )
+        containing = live.where(
+            Contact.id.in_(newest.scalar_subquery()),
+            Contact.search_name.like(f"%{escape_like(folded)}%", escape="\\"),
+            Contact.id.not_in([c.id for c in found]),
+        )
+        found += (await self.session.execute(containing.limit(limit - len(found)))).scalars()
         return found
 
     async def same_names(

@@ -71,8 +71,8 @@ class CompanyRepository(TenantRepository[Company]):
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def search(self, q: str, limit: int) -> list[Company]:
-        """Names starting with the folded query first (btree, in order), then names or
-        domains containing it, until `limit` (no ranking over every match)."""
+        """Names starting with the folded query first (btree range, in order), then names
+        or domains containing it (a scan of the tenant's companies, which are few)."""
         pattern = escape_like(fold(q.strip()))
         starting = self.live_statement().where(Company.search_name.like(f"{pattern}%", escape="\\"))
         found = list(

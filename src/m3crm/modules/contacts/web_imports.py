@@ -20,7 +20,6 @@ from m3crm.kernel.i18n import N_
 from m3crm.modules.contacts.auth import ContactsCreate
 from m3crm.modules.contacts.import_rows import STANDARD_TARGETS
 from m3crm.modules.contacts.imports import imports
-from m3crm.modules.contacts.models import ContactImport
 from m3crm.modules.contacts.web_support import field_errors
 from m3crm.modules.customfields.models import EntityType
 from m3crm.modules.customfields.service import custom_fields
@@ -80,12 +79,13 @@ async def upload(request: Request, session: DbSession, subject: ContactsCreate) 
     return _step(
         request,
         "mapping",
-        {"upload": made, "targets": await _targets(session, subject), "errors": {}},
+        {
+            "upload": made,
+            "mapping": made.mapping,
+            "targets": await _targets(session, subject),
+            "errors": {},
+        },
     )
-
-
-async def _own(session: DbSession, subject: AuthSubject, import_id: UUID) -> ContactImport:
-    return await imports.get(session, subject, import_id)
 
 
 @router.post("/{import_id}/mapping", response_class=HTMLResponse)
@@ -94,7 +94,7 @@ async def map_and_preview(
 ) -> HTMLResponse:
     """Save the mapping and check every row at once (the preview)."""
     request.state.locale = subject.user.locale
-    made = await _own(session, subject, import_id)
+    made = await imports.get(session, subject, import_id)
     form = await request.form()
     mapping = {
         column: str(form.get(f"map.{i}"))
@@ -105,9 +105,9 @@ async def map_and_preview(
         await imports.set_mapping(session, subject, made, mapping)
         previewed = await imports.preview(session, subject, made.id)
     except ValidationFailed as invalid:
-        made.mapping = mapping
         context = {
             "upload": made,
+            "mapping": mapping,
             "targets": await _targets(session, subject),
             "errors": field_errors(invalid),
         }
@@ -124,7 +124,7 @@ async def commit(
     jobs: Annotated[procrastinate.App, Depends(job_app)],
 ) -> HTMLResponse:
     request.state.locale = subject.user.locale
-    made = await _own(session, subject, import_id)
+    made = await imports.get(session, subject, import_id)
     form = await request.form()
     try:
         started = await imports.commit(
