@@ -1,7 +1,8 @@
 """Global search providers (`modules.search.registry`) for contacts and companies.
 
-Queries arrive folded; matching is on the generated, folded `search_name` (trigram
-index), an e-mail prefix, or any suffix of a phone number's digits (at least 3).
+Queries arrive folded; matching is on the generated, folded name keys (first or last name
+starting with the query), an e-mail prefix, or any suffix of a phone number's digits (at
+least 3) — see `ContactRepository.search` for why these are prefix ranges.
 """
 
 from __future__ import annotations
