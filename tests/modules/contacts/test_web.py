@@ -5,8 +5,10 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.modules.contacts.models import Lifecycle
 from tests.conftest import World
 from tests.modules.contacts.helpers import make_company, make_contact
+from tests.modules.contacts.test_verification import sent_code
 from tests.web.test_pages import cookie
 
 HTMX = {"HX-Request": "true"}
@@ -148,3 +150,49 @@ async def test_pages_refuse_other_tenants_and_missing_rights(
     for path in ("/contacts", "/companies", "/contacts/new", "/contacts/imports/new"):
         assert (await client.get(path, headers=cookie(world, "member"))).status_code == 403, path
     assert (await client.get("/contacts")).status_code in (302, 303, 401)
+
+
+async def test_channels_card_adds_consents_and_verifies(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    contact = await make_contact(session, world.a, first_name="Card")
+    base = f"/contacts/{contact.id}/channels"
+    added = await client.post(base, data={"type": "phone", "value": "+20 100 444 5566"},
+                              headers=cookie(world) | HTMX)  # fmt: skip
+    assert added.status_code == 200 and "+201004445566" in added.text
+    refused = await client.post(
+        base, data={"type": "phone", "value": "+20 1"}, headers=cookie(world) | HTMX
+    )
+    assert refused.status_code == 422 and "channel-value-error" in refused.text
+    view = await client.get(f"/v1/contacts/{contact.id}", headers=world.headers(world.a))
+    channel_id = view.json()["channels"][0]["id"]
+    opted = await client.post(f"{base}/{channel_id}/opt-in", headers=cookie(world) | HTMX)
+    assert opted.status_code == 200 and "Opted in" in opted.text
+    started = await client.post(f"{base}/{channel_id}/verify/start", headers=cookie(world) | HTMX)
+    assert 'id="verify-code"' in started.text
+    wrong = await client.post(
+        f"{base}/{channel_id}/verify/confirm", data={"code": "x"}, headers=cookie(world) | HTMX
+    )
+    assert wrong.status_code == 422
+    code = await sent_code(session, world, "+201004445566")
+    done = await client.post(
+        f"{base}/{channel_id}/verify/confirm", data={"code": code}, headers=cookie(world) | HTMX
+    )
+    assert done.status_code == 200 and "Verified" in done.text
+
+
+async def test_save_filters_as_a_segment(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    await make_contact(session, world.a, first_name="Segmented", lifecycle=Lifecycle.CUSTOMER)
+    page = await client.get("/contacts", params={"lifecycle": "customer"}, headers=cookie(world))
+    assert 'hx-post="/contacts/segments"' in page.text
+    saved = await client.post("/contacts/segments", data={"name": "My customers", "lifecycle": "customer"},
+                              headers=cookie(world) | HTMX)  # fmt: skip
+    assert saved.status_code == 204
+    listed = await client.get(saved.headers["HX-Redirect"], headers=cookie(world))
+    assert "Segmented" in listed.text and "My customers" in listed.text
+    empty = await client.post(
+        "/contacts/segments", data={"name": "Nothing"}, headers=cookie(world) | HTMX
+    )
+    assert empty.status_code == 422 and "segment-error" in empty.text

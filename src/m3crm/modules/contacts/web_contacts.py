@@ -87,6 +87,7 @@ async def contacts_page(
         "lifecycles": LIFECYCLE_LABELS,
         "channel_labels": CHANNEL_LABELS,
         "can_create": subject.can("contact.create"),
+        "can_save_segment": subject.can("contact.update"),
     }
     template = (
         "contacts/_table.html"
@@ -208,6 +209,11 @@ async def contact_profile(
         "channel_labels": CHANNEL_LABELS,
         "can_edit": subject.can("contact.update") and can_edit_contact(subject, found),
         "can_merge": subject.can("contact.merge"),
+        "can_consent": subject.can("contact.consent.manage"),
+        "errors": {},
+        "error": None,
+        "notice": None,
+        "pending": None,
     }
     return render(request, "contacts/profile.html", context)
 
