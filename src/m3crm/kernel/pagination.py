@@ -83,10 +83,13 @@ def decode_sort_cursor(cursor: str, *, temporal: bool) -> tuple[str | datetime |
     """The sort value and id of a cursor; anything malformed is a 422 on `cursor`."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, last = json.loads(raw)
+        decoded = json.loads(raw)
+        if not isinstance(decoded, list) or len(decoded) != 2:
+            raise ValueError(decoded)
+        value, last = decoded
+        if not isinstance(last, str) or (value is not None and not isinstance(value, str)):
+            raise ValueError(decoded)
         last_id = UUID(hex=last)
-        if value is not None and not isinstance(value, str):
-            raise ValueError(value)
         return (datetime.fromisoformat(value) if temporal and value else value), last_id
     except (ValueError, TypeError, UnicodeDecodeError):
         raise ValidationFailed({"cursor": "Invalid cursor."}) from None
