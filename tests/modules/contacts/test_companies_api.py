@@ -98,3 +98,17 @@ async def test_list_filters(client: httpx.AsyncClient, session: AsyncSession, wo
     assert [c["name"] for c in by_domain.json()["items"]] == ["Beta Homes"]
     by_name = await client.get(URL, params={"name": "alpha dev"}, headers=headers)
     assert [c["name"] for c in by_name.json()["items"]] == ["Alpha Dev"]
+
+
+async def test_plan_overview_shows_live_usage_of_the_limits(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    await make_contact(session, world.b, first_name="Counted")
+    gone = await make_contact(session, world.b, first_name="Deleted")
+    await make_company(session, world.b, name="Counted Co")
+    headers = world.headers(world.b)
+    assert (await client.delete(f"/v1/contacts/{gone.id}", headers=headers)).status_code == 204
+    overview = (await client.get("/v1/admin/plan", headers=headers)).json()
+    usage = {limit["key"]: limit["usage"] for limit in overview["limits"]}
+    assert usage["contacts.max"] == 1
+    assert usage["companies.max"] == 1
