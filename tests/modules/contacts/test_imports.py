@@ -17,7 +17,7 @@ from m3crm.kernel.runs.context import RunContext
 from m3crm.modules.contacts.jobs import import_contacts
 from tests.conftest import World
 from tests.factories import SeededTenant
-from tests.modules.contacts.helpers import make_company, make_contact
+from tests.modules.contacts.helpers import make_company, make_contact, make_field
 from tests.modules.contacts.test_contacts_api import staff_headers
 
 URL = "/v1/contacts/imports"
@@ -238,3 +238,22 @@ async def test_export_needs_reports_export(
         "/v1/contacts/export", params={"format": "pdf"}, headers=world.headers(world.a)
     )
     assert bad.status_code == 422
+
+
+async def test_unique_custom_values_are_checked_in_the_preview(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    await make_field(session, world.a, code="national_id", unique=True)
+    headers = world.headers(world.a)
+    held = await client.post(
+        "/v1/contacts", json={"first_name": "Held", "custom_fields": {"national_id": "A1"}},
+        headers=headers,
+    )  # fmt: skip
+    assert held.status_code == 201
+    data = "first_name,national_id\nOne,A1\nTwo,B2\nThree,B2\n"
+    made = (await upload(client, world, data.encode())).json()
+    assert made["mapping"] == {"first_name": "first_name", "national_id": "cf.national_id"}
+    summary = (await client.post(f"{URL}/{made['id']}/preview", headers=headers)).json()["summary"]
+    problems = {p["line"]: p["errors"] for p in summary["problems"]}
+    assert set(problems) == {2, 4}
+    assert "cf.national_id" in problems[2] and "cf.national_id" in problems[4]

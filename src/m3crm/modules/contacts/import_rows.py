@@ -74,14 +74,20 @@ def check_mapping(
         raise ValidationFailed(errors)
 
 
+def _header_key(name: str) -> str:
+    return " ".join(fold(name.replace("_", " ")).split())
+
+
 def suggest_mapping(columns: Sequence[str], defs: list[CustomFieldDef]) -> dict[str, str]:
-    """Columns whose folded name equals a target's (or a custom field's label)."""
-    by_name = {fold(t.replace("_", " ")): t for t in STANDARD_TARGETS}
-    by_name |= {fold(d.label): f"cf.{d.code}" for d in defs if d.active}
-    by_name |= {fold(d.code): f"cf.{d.code}" for d in defs if d.active}
+    """Columns whose name, folded and with `_` as a space, equals a target's, or a custom
+    field's code or label."""
+    by_name = {_header_key(t): t for t in STANDARD_TARGETS}
+    for d in defs:
+        if d.active:
+            by_name |= {_header_key(d.label): f"cf.{d.code}", _header_key(d.code): f"cf.{d.code}"}
     suggested: dict[str, str] = {}
     for column in columns:
-        target = by_name.get(fold(column.replace("_", " ").strip()))
+        target = by_name.get(_header_key(column))
         if target and target not in suggested.values():
             suggested[column] = target
     return suggested
@@ -151,6 +157,7 @@ async def check_rows(
     results = [parse_row(i + 2, row, columns, mapping, defs) for i, row in enumerate(rows)]
     await _resolve_companies(session, tenant_id, results)
     await _find_duplicates(session, tenant_id, results)
+    await _check_unique_values(session, tenant_id, list(defs.values()), results)
     return results
 
 
@@ -194,3 +201,27 @@ async def _find_duplicates(
                 result.errors[target] = N_("An earlier row of the file has this value.")
             else:
                 first_line.setdefault(key, result.line)
+
+
+async def _check_unique_values(
+    session: AsyncSession, tenant_id: TenantId, defs: list[CustomFieldDef], results: list[RowResult]
+) -> None:
+    """Values of unique custom fields held by a record, or by an earlier row of the file."""
+    for defn in (d for d in defs if d.is_unique):
+        texts = sorted({v.text for r in results for d, v in r.custom if d.id == defn.id and v.text})
+        held: dict[str, UUID] = {}
+        for start in range(0, len(texts), CHUNK):
+            held |= await custom_fields.unique_holders(
+                session, tenant_id, defn, texts[start : start + CHUNK]
+            )
+        first_line: dict[str, int] = {}
+        for result in results:
+            for d, value in result.custom:
+                if d.id != defn.id or not value.text:
+                    continue
+                if value.text in held:
+                    result.errors[f"cf.{defn.code}"] = N_("Another record already has this value.")
+                elif first_line.setdefault(value.text, result.line) != result.line:
+                    result.errors[f"cf.{defn.code}"] = N_(
+                        "An earlier row of the file has this value."
+                    )

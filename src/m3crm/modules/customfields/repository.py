@@ -67,6 +67,17 @@ class FieldValueRepository(TenantRepository[CustomFieldValue]):
             stmt = stmt.where(CustomFieldValue.entity_id != other_than)
         return (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
 
+    async def holders_of_keys(self, field_id: UUID, keys: Sequence[str]) -> dict[str, UUID]:
+        """`{unique key: entity id}` for the keys already held for this field."""
+        if not keys:
+            return {}
+        stmt = select(CustomFieldValue.unique_key, CustomFieldValue.entity_id).where(
+            CustomFieldValue.tenant_id == self.tenant_id,
+            CustomFieldValue.field_id == field_id,
+            CustomFieldValue.unique_key.in_(keys),
+        )
+        return {str(key): entity for key, entity in (await self.session.execute(stmt)).all()}
+
     async def has_duplicate_texts(self, field_id: UUID) -> bool:
         """Whether two values of the field share a canonical text (before making it unique)."""
         column = CustomFieldValue.value_text

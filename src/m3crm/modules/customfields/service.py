@@ -273,6 +273,13 @@ class CustomFieldService:
                         details={"field": f"custom_fields.{defn.code}", "existing_id": str(holder)},
                     )
 
+    async def unique_holders(
+        self, session: AsyncSession, tenant_id: TenantId, defn: CustomFieldDef, texts: Sequence[str]
+    ) -> dict[str, UUID]:
+        """For a unique field: which of these canonical texts records already hold (bulk
+        checks, e.g. an import, ask once instead of once per row)."""
+        return await FieldValueRepository(session, tenant_id).holders_of_keys(defn.id, texts)
+
     async def write(
         self,
         session: AsyncSession,
