@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.modules.contacts.models import Lifecycle
@@ -196,3 +197,27 @@ async def test_save_filters_as_a_segment(
         "/contacts/segments", data={"name": "Nothing"}, headers=cookie(world) | HTMX
     )
     assert empty.status_code == 422 and "segment-error" in empty.text
+
+
+async def test_verified_chip_filters_and_keeps_other_chips(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    await make_contact(session, world.a, first_name="Unverified", lifecycle=Lifecycle.CUSTOMER,
+                       phone="+201003330001")  # fmt: skip
+    verified = await make_contact(session, world.a, first_name="Checked", lifecycle=Lifecycle.CUSTOMER,
+                                  phone="+201003330002")  # fmt: skip
+    await session.execute(
+        text(
+            "UPDATE contact_channels SET verified_at = now() WHERE tenant_id = :t AND contact_id = :c"
+        ),
+        {"t": world.a.id, "c": verified.id},
+    )
+    page = await client.get(
+        "/contacts", params={"lifecycle": "customer", "verified": "true"}, headers=cookie(world)
+    )
+    assert "Checked" in page.text and "Unverified" not in page.text
+    assert "lifecycle=customer" in page.text  # the chips keep each other
+    api = await client.get("/v1/contacts", params={"verified": "false", "lifecycle": "customer"},
+                           headers=world.headers(world.a))  # fmt: skip
+    names = {c["first_name"] for c in api.json()["items"]}
+    assert "Unverified" in names and "Checked" not in names

@@ -64,6 +64,7 @@ async def _filters(
     owner: UUID | None,
     company: UUID | None,
     lifecycle: Lifecycle | None,
+    verified: bool | None,
     segment: UUID | None,
     q: str | None,
 ) -> ContactFilters:
@@ -74,7 +75,12 @@ async def _filters(
             session, subject, SegmentEntity.CONTACT, saved.definition
         )
     return ContactFilters(
-        owner_user_id=owner, company_id=company, lifecycle=lifecycle, q=q, segment=condition
+        owner_user_id=owner,
+        company_id=company,
+        lifecycle=lifecycle,
+        verified=verified,
+        q=q,
+        segment=condition,
     )
 
 
@@ -85,6 +91,7 @@ async def list_contacts(
     owner: UUID | None = None,
     company: UUID | None = None,
     lifecycle: Lifecycle | None = None,
+    verified: Annotated[bool | None, Query(description="Has a verified channel.")] = None,
     segment: Annotated[UUID | None, Query(description="A saved contact segment.")] = None,
     q: SearchText = None,
     sort: SortParam = "-created",
@@ -93,7 +100,7 @@ async def list_contacts(
 ) -> ContactPage:
     """Seek-paginated; `q` matches the Arabic-normalised name, an e-mail prefix or the
     end of a phone number. A segment of another tenant or of companies is 422."""
-    filters = await _filters(session, subject, owner, company, lifecycle, segment, q)
+    filters = await _filters(session, subject, owner, company, lifecycle, verified, segment, q)
     page = await contact_service.list_page(
         session, subject, filters, PageRequest(limit=limit, cursor=cursor), contact_sort(sort)
     )
@@ -141,13 +148,14 @@ async def export_contacts(
     owner: UUID | None = None,
     company: UUID | None = None,
     lifecycle: Lifecycle | None = None,
+    verified: bool | None = None,
     segment: UUID | None = None,
     q: SearchText = None,
     sort: SortParam = "-created",
 ) -> Response:
     """The filtered list (same filters as the list) as CSV or XLSX, at most 100,000
     contacts. Needs `reports.export` besides `contact.read`; audited `contact.exported`."""
-    filters = await _filters(session, subject, owner, company, lifecycle, segment, q)
+    filters = await _filters(session, subject, owner, company, lifecycle, verified, segment, q)
     body = await export_service.export(session, subject, filters, contact_sort(sort), format)
     return Response(
         body,

@@ -41,6 +41,8 @@ class ContactFilters:
     owner_user_id: UUID | None = None
     company_id: UUID | None = None
     lifecycle: Lifecycle | None = None
+    verified: bool | None = None
+    """Has (True) or has not (False) a verified channel."""
     q: str | None = None
     segment: ColumnElement[bool] | None = None
     """A compiled segment condition (see `repository_segments`)."""
@@ -107,6 +109,9 @@ class ContactRepository(TenantRepository[Contact]):
             stmt = stmt.where(Contact.company_id == filters.company_id)
         if filters.lifecycle is not None:
             stmt = stmt.where(Contact.lifecycle_stage == filters.lifecycle)
+        if filters.verified is not None:
+            verified = self.has_channel(ContactChannel.verified_at.is_not(None))
+            stmt = stmt.where(verified if filters.verified else ~verified)
         if filters.segment is not None:
             stmt = stmt.where(filters.segment)
         if filters.q:

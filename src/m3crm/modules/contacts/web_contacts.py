@@ -9,6 +9,7 @@ the message beside the field; success redirects with `HX-Redirect`.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -53,6 +54,7 @@ async def contacts_page(
     q: Text = None,
     lifecycle: Lifecycle | None = None,
     mine: bool = False,
+    verified: bool = False,
     segment: UUID | None = None,
     cursor: Annotated[str | None, Query(pattern=SORT_CURSOR_PATTERN)] = None,
 ) -> HTMLResponse:
@@ -67,6 +69,7 @@ async def contacts_page(
     filters = ContactFilters(
         owner_user_id=subject.user_id if mine else None,
         lifecycle=lifecycle,
+        verified=True if verified else None,
         q=q or None,
         segment=condition,
     )
@@ -77,11 +80,26 @@ async def contacts_page(
         PageRequest(limit=PAGE_SIZE, cursor=cursor),
         contact_sort("-created"),
     )
+    state = {
+        "q": q or None,
+        "lifecycle": lifecycle.value if lifecycle else None,
+        "mine": "true" if mine else None,
+        "verified": "true" if verified else None,
+        "segment": str(segment) if segment else None,
+    }
+
+    def url_with(**changes: Any) -> str:
+        """This list's URL with some parameters changed (`None`/`False` drops one)."""
+        merged = {**state, **{k: ("true" if v is True else v or None) for k, v in changes.items()}}
+        return "/contacts?" + urlencode({k: v for k, v in merged.items() if v})
+
     context = {
         "page": page,
+        "url_with": url_with,
         "q": q or "",
         "lifecycle": lifecycle,
         "mine": mine,
+        "verified": verified,
         "segment": segment,
         "segments": await segment_service.list(session, subject, SegmentEntity.CONTACT),
         "lifecycles": LIFECYCLE_LABELS,

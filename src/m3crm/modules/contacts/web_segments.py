@@ -1,8 +1,9 @@
 """Saving the contact list's current filters as a segment (the list's "Save as segment").
 
 The chips become a definition of the segment language (`filters`): "my contacts" →
-`owner_user_id eq me`, a stage → `lifecycle_stage eq`, the search box → `name
-starts_with`; the same `segment.create` as the API checks and audits it.
+`owner_user_id eq me`, "verified channel" → `has_verified_channel eq true`, a stage →
+`lifecycle_stage eq`, the search box → `name starts_with`; the same `segment.create`
+as the API checks and audits it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ async def save_filters(
     subject: ContactsUpdate,
     name: Annotated[str, Form(max_length=120)] = "",
     mine: Annotated[str, Form(max_length=10)] = "",
+    verified: Annotated[str, Form(max_length=10)] = "",
     lifecycle: Annotated[str, Form(max_length=20)] = "",
     q: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
@@ -40,6 +42,8 @@ async def save_filters(
         conditions.append(
             {"field": "owner_user_id", "operator": "eq", "value": str(subject.user_id)}
         )
+    if verified:
+        conditions.append({"field": "has_verified_channel", "operator": "eq", "value": True})
     if lifecycle in {stage.value for stage in Lifecycle}:
         conditions.append({"field": "lifecycle_stage", "operator": "eq", "value": lifecycle})
     if q.strip():
