@@ -106,6 +106,19 @@ def snapshot(contact: Contact) -> dict[str, Any]:
     return values
 
 
+def primary_flags(items: Sequence[ChannelInput]) -> list[bool]:
+    """One primary per type: the one marked primary, else the first of its type."""
+    marked = {item.type for item in items if item.is_primary}
+    flags: list[bool] = []
+    taken: set[ChannelType] = set()
+    for item in items:
+        primary = item.type not in taken and (item.is_primary or item.type not in marked)
+        if primary:
+            taken.add(item.type)
+        flags.append(primary)
+    return flags
+
+
 async def resolve_owner(session: AsyncSession, subject: AuthSubject, user_id: UUID) -> UUID:
     user = await session.get(User, (subject.tenant_id, user_id))
     if user is None or user.status is UserStatus.DEACTIVATED:
@@ -213,28 +226,22 @@ class ContactService:
         )
         await session.flush()
         channel_repo = ChannelRepository(session, subject.tenant_id)
-        seen_primary: set[ChannelType] = set()
-        created: list[ContactChannel] = []
-        for item, value in zip(data.channels, normalized, strict=True):
-            primary = item.type not in seen_primary and (
-                item.is_primary
-                or not any(c.type is item.type and c.is_primary for c in data.channels)
-            )
-            if primary:
-                seen_primary.add(item.type)
-            created.append(
-                channel_repo.add(
-                    ContactChannel(
-                        contact_id=contact.id,
-                        type=item.type,
-                        value=item.value,
-                        normalized_value=value,
-                        is_primary=primary,
-                        opt_in=False,
-                        locale=item.locale,
-                    )
+        created = [
+            channel_repo.add(
+                ContactChannel(
+                    contact_id=contact.id,
+                    type=item.type,
+                    value=item.value,
+                    normalized_value=value,
+                    is_primary=primary,
+                    opt_in=False,
+                    locale=item.locale,
                 )
             )
+            for item, value, primary in zip(
+                data.channels, normalized, primary_flags(data.channels), strict=True
+            )
+        ]
         await flush_channels(session, "channels")
         if company is not None:
             await LinkRepository(session, subject.tenant_id).set_primary(contact.id, company)
