@@ -41,6 +41,22 @@ SEMANTIC_422 = {
     "POST /v1/auth/twofa/backup-codes/regenerate": "the password",
     "PATCH /v1/me/settings": "`timezone` must be a known IANA zone name",
     "GET /v1/search": "each `type` must name a registered search provider",
+    "POST /v1/custom-fields/definitions": "options only for select types; unique types",
+    "PATCH /v1/custom-fields/definitions/{field_id}": "options only for select types",
+    "GET /v1/contacts": "`segment` must be one of the tenant's contact segments",
+    "POST /v1/contacts": "e-mail / E.164 validity; required custom fields; ids of the tenant",
+    "PATCH /v1/contacts/{contact_id}": "custom field types; ids of the tenant",
+    "POST /v1/contacts/merge": "two different contacts",
+    "GET /v1/contacts/export": "`segment` must be one of the tenant's contact segments",
+    "POST /v1/contacts/imports": "the file must be a UTF-8 CSV with a header and rows",
+    "POST /v1/contacts/{contact_id}/channels": "e-mail / E.164 validity",
+    "PATCH /v1/contacts/{contact_id}/channels/{channel_id}": "e-mail / E.164 validity",
+    "GET /v1/companies": "`segment` must be one of the tenant's company segments",
+    "POST /v1/companies": "domain and E.164 validity; custom field types",
+    "PATCH /v1/companies/{company_id}": "domain and E.164 validity; custom field types",
+    "POST /v1/segments": "the segment language (fields, operators, value types)",
+    "PATCH /v1/segments/{segment_id}": "the segment language (fields, operators, value types)",
+    "POST /v1/segments/preview": "the segment language (fields, operators, value types)",
 }
 
 

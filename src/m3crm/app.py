@@ -125,7 +125,12 @@ def create_app(
     install_error_handlers(app, render_error_page)
     register_page_loader(load_shell_state)
     pages.register_shell_items()
-    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes, limiter=limiter)
+    app.add_middleware(
+        RequestMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        limiter=limiter,
+    )
     app.include_router(health.router)
     for name in MODULES:
         for part in ("api", "web"):

@@ -15,6 +15,7 @@ from m3crm.kernel.ids import TenantId
 from m3crm.kernel.tenancy.repository import tenant_by_slug
 from m3crm.kernel.tenancy.service import create_tenant, create_user
 from m3crm.modules.access.service import access
+from m3crm.modules.contacts.demo import seed_contacts
 from m3crm.modules.identity.secrets import hash_password
 from m3crm.modules.plans.service import plan
 
@@ -47,6 +48,7 @@ async def seed_demo(urls: DatabaseUrls) -> bool:
             tid = TenantId(tenant.id)
             await access.install_role_templates(session, tid)
             await plan.subscribe(session, tid, "DevPro")
+            owners = []
             for login in DEMO_USERS:
                 arabic = login.email.startswith("agent.layla")
                 user = await create_user(
@@ -58,6 +60,8 @@ async def seed_demo(urls: DatabaseUrls) -> bool:
                     locale="ar" if arabic else "en",
                 )
                 await access.assign_role(session, tid, user.id, login.role)
+                owners.append(user.id)
+            await seed_contacts(session, tid, owners)
             return True
     finally:
         await engine.dispose()

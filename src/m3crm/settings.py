@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     rate_limit_tenant: str = "6000/minute"
     rate_limit_ip: str = "1200/minute"
     max_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 26_214_400
+    """Bodies of the paths registered with `kernel.web.middleware.allow_uploads`."""
     default_timezone: str = "Africa/Cairo"
     log_level: str = "INFO"
     log_json: bool = True

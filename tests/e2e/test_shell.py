@@ -39,6 +39,8 @@ SHELL_PAGES = (
     ("audit", "/admin/audit"),
     ("templates", "/settings/templates"),
     ("people", "/admin/users"),
+    ("contacts", "/contacts"),
+    ("companies", "/companies"),
 )
 
 

@@ -20,6 +20,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World
+from tests.modules.contacts.helpers import (
+    channel_ref,
+    company_ref,
+    contact_ref,
+    field_ref,
+    import_ref,
+    link_ref,
+    segment_ref,
+)
 from tests.modules.identity.helpers import make_invite, make_session
 from tests.modules.notify.helpers import make_entry, make_message, make_template, make_user_ref
 from tests.modules.runs.test_api import failed_run
@@ -54,6 +63,13 @@ ID_MAKERS: dict[str, IdMaker] = {
     "role_id": make_role,
     "session_id": make_session,
     "invite_id": make_invite,
+    "contact_id": contact_ref,
+    "channel_id": channel_ref,
+    "company_id": company_ref,
+    "segment_id": segment_ref,
+    "field_id": field_ref,
+    "import_id": import_ref,
+    "link_id": link_ref,
 }
 
 

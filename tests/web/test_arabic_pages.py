@@ -30,6 +30,8 @@ SHELL_PAGES = (
     ("/admin/audit", "admin"),
     ("/settings/templates", "admin"),
     ("/admin/users", "admin"),
+    ("/contacts", "agent"),
+    ("/companies", "agent"),
     ("/nowhere", "admin"),
 )
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")

@@ -78,6 +78,23 @@ async def record_monthly_usage(
     return await _recorder(session, tenant_id, key, amount)
 
 
+UsageSource = Callable[[AsyncSession, TenantId], Awaitable[int]]
+_sources: dict[str, UsageSource] = {}
+
+
+def register_usage_source(key: str, source: UsageSource) -> None:
+    """Let the module that owns the counted rows answer the live usage of limit `key`
+    (e.g. `contacts.max` counts live contacts), so the plan screen shows it without a
+    counter that could drift from the rows. Idempotent per key."""
+    _sources[key] = source
+
+
+async def live_usage(session: AsyncSession, tenant_id: TenantId, key: str) -> int | None:
+    """The usage of `key` from its registered source; `None` when it has none."""
+    source = _sources.get(key)
+    return None if source is None else await source(session, tenant_id)
+
+
 def require_monthly_cap(value_after: int, cap_key: str, entitlements: Entitlements) -> None:
     """Refuse (402 `LIMIT_REACHED`) when a counter has gone past the plan's monthly cap."""
     cap = entitlements.limits.get(cap_key, 0)

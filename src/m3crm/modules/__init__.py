@@ -5,7 +5,17 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES: tuple[str, ...] = ("access", "plans", "runs", "notify", "identity", "audit", "search")
+MODULES: tuple[str, ...] = (
+    "access",
+    "plans",
+    "runs",
+    "notify",
+    "identity",
+    "audit",
+    "customfields",
+    "contacts",
+    "search",
+)
 
 
 def load_models() -> None:

@@ -33,11 +33,27 @@ LATENCY = Histogram(
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 log = structlog.get_logger("m3crm.http")
 
+_upload_paths: set[str] = set()
+
+
+def allow_uploads(path: str) -> None:
+    """Let requests to exactly `path` carry up to `max_upload_bytes` (file imports);
+    every other path keeps `max_body_bytes`. Modules call this from `register()`."""
+    _upload_paths.add(path)
+
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        limiter: RateLimiter,
+        max_upload_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes or max_body_bytes
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,8 +85,9 @@ class RequestMiddleware:
             declared = int(headers.get("content-length") or 0)
         except ValueError:
             declared = 0
+        limit = self.max_upload_bytes if scope["path"] in _upload_paths else self.max_body_bytes
         try:
-            if declared > self.max_body_bytes:
+            if declared > limit:
                 raise PayloadTooLarge()
             if _has_nul(scope):
                 raise ValidationFailed(
@@ -81,17 +98,16 @@ class RequestMiddleware:
         except DomainError as exc:
             await _send_error(send_with_id, exc, request_id)
         else:
-            await self.app(scope, self._limited(receive), send_with_id)
+            await self.app(scope, self._limited(receive, limit), send_with_id)
         finally:
             route = _route_of(scope)
             elapsed = time.perf_counter() - started
             REQUESTS.labels(scope["method"], route, str(status_holder["status"])).inc()
             LATENCY.labels(scope["method"], route).observe(elapsed)
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         """Count streamed body bytes too (chunked bodies declare no length)."""
         seen = 0
-        limit = self.max_body_bytes
 
         async def wrapped() -> Message:
             nonlocal seen

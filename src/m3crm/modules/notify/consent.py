@@ -11,6 +11,7 @@ Rules enforced at dispatch:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -112,6 +113,14 @@ async def record_consent(
         after={"channel": channel.value, "source": source, "text": text},
     )
     return row
+
+
+async def stopped_numbers(
+    session: AsyncSession, tenant_id: TenantId, numbers: Sequence[str]
+) -> set[str]:
+    """The E.164 numbers among `numbers` that are on the tenant's STOP list (public:
+    other modules show and respect STOP without reading notify's tables)."""
+    return await repository.stopped_among(session, tenant_id, numbers)
 
 
 async def add_stop(session: AsyncSession, tenant_id: TenantId, e164: str, source: str) -> bool:

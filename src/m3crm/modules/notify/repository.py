@@ -161,6 +161,15 @@ async def is_stopped(session: AsyncSession, e164: str) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
+async def stopped_among(session: AsyncSession, tenant_id: UUID, numbers: Sequence[str]) -> set[str]:
+    if not numbers:
+        return set()
+    stmt = select(SmsStop.e164_value).where(
+        SmsStop.tenant_id == tenant_id, SmsStop.e164_value.in_(numbers)
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
 async def is_suppressed(session: AsyncSession, channel: Channel, value: str) -> bool:
     stmt = (
         select(Suppression.id)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.entitlements import (
     Entitlements,
+    live_usage,
     register_entitlement_loader,
     register_usage_recorder,
 )
@@ -67,7 +68,9 @@ class PlanPreview:
 
 async def _usage(session: AsyncSession, tenant_id: TenantId, keys: set[str]) -> dict[str, int]:
     """Live usage per limit key: seats are counted from `users`; a monthly cap reads this
-    month's `<channel>.sent` counter; any other key reads its own counter (0 if none)."""
+    month's `<channel>.sent` counter; a key with a registered usage source (the module
+    owning the rows, e.g. `contacts.max`) asks it; any other key reads its own counter
+    (0 if none)."""
     counters = await current_usage(session, tenant_id)
     seats = await repository.seats_in_use(session, tenant_id)
     usage: dict[str, int] = {}
@@ -76,6 +79,8 @@ async def _usage(session: AsyncSession, tenant_id: TenantId, keys: set[str]) -> 
             usage[key] = seats
         elif key.endswith(MONTHLY_CAP):
             usage[key] = counters.get(key.removesuffix(MONTHLY_CAP) + ".sent", 0)
+        elif (counted := await live_usage(session, tenant_id, key)) is not None:
+            usage[key] = counted
         else:
             usage[key] = counters.get(key, 0)
     return usage

@@ -1,0 +1,30 @@
+"""Record-level rules of Section 3 §5: "Owner or Admin can edit; all staff can view";
+private contacts are seen by their owner only.
+
+"Admin" here is whoever holds the module's delete right (`contact.delete` for contacts,
+`company.delete` for companies): the role templates give it to admins and sales managers,
+never to staff. Team scopes (DECISIONS §12.3) will narrow this when the access module
+ships them; every rule of this kind lives in this file so that change has one home.
+"""
+
+from __future__ import annotations
+
+from m3crm.kernel.auth import AuthSubject
+from m3crm.modules.contacts.models import Company, Contact
+from m3crm.modules.contacts.repository import Viewer
+
+CONTACT_ADMIN = "contact.delete"
+COMPANY_ADMIN = "company.delete"
+
+
+def viewer(subject: AuthSubject) -> Viewer:
+    return Viewer(user_id=subject.user_id, sees_all=subject.can(CONTACT_ADMIN))
+
+
+def can_edit_contact(subject: AuthSubject, contact: Contact) -> bool:
+    """Unowned contacts are everybody's; owned ones their owner's and admins'."""
+    return contact.owner_user_id in (None, subject.user_id) or subject.can(CONTACT_ADMIN)
+
+
+def can_edit_company(subject: AuthSubject, company: Company) -> bool:
+    return company.owner_user_id in (None, subject.user_id) or subject.can(COMPANY_ADMIN)
