@@ -35,7 +35,9 @@ SHELL_PAGES = (
     ("/nowhere", "admin"),
 )
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
-NAMES = re.compile(r"M3CoreCRM|Google Authenticator|WhatsApp|English|Ctrl|Enter|Esc|SMS|TOTP|CSV|XLSX")
+NAMES = re.compile(
+    r"M3CoreCRM|Google Authenticator|WhatsApp|English|Ctrl|Enter|Esc|SMS|TOTP|CSV|XLSX"
+)
 EXEMPT_TAGS = {"script", "style", "code", "kbd", "template"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}  # fmt: skip
