@@ -157,9 +157,10 @@ def test_palette_by_keyboard_only(
     page.goto(f"{live_server}/notifications")
     page.wait_for_function("() => window.Alpine !== undefined")
     page.keyboard.press("Control+k")
+    expect(page.locator("#palette-input")).to_be_focused()
     page.keyboard.type("الإعدادات")
-    expect(page.locator("#palette-list [role=option]").first).to_have_attribute(
-        "aria-selected", "true"
+    expect(page.locator("#palette-list [aria-selected=true]")).to_have_attribute(
+        "data-href", "/account/settings"
     )
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server}/account/settings")
