@@ -258,3 +258,23 @@ async def test_forms_carry_custom_fields(
     refused = await client.post(f"/companies/{company.id}", data={"name": "X", "phone": "+1 2"},
                                 headers=cookie(world) | HTMX)  # fmt: skip
     assert refused.status_code == 422
+
+
+async def test_form_input_is_held_to_the_api_schema(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Too long, unknown ids, NUL characters: 422 beside the field, never a 500."""
+    cases = [
+        {"first_name": "x" * 500, "lifecycle_stage": "lead"},
+        {"first_name": "A", "lifecycle_stage": "vip"},
+        {"first_name": "A", "lifecycle_stage": "lead", "company_id": "not-an-id"},
+        {"first_name": "A\x00B", "lifecycle_stage": "lead"},
+        {"first_name": "", "lifecycle_stage": "lead"},
+    ]
+    for form in cases:
+        response = await client.post("/contacts", data=form, headers=cookie(world) | HTMX)
+        assert response.status_code == 422, form
+    long_company = await client.post(
+        "/companies", data={"name": "y" * 300}, headers=cookie(world) | HTMX
+    )
+    assert long_company.status_code == 422
