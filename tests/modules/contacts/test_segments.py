@@ -205,3 +205,87 @@ async def test_fuzzed_definitions_never_500(
         f"{URL}/preview", json={"definition": definition}, headers=world.headers(world.a)
     )
     assert response.status_code in (200, 422), (definition, response.text)
+
+
+async def test_every_operator_family_counts_right(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    await make_field(session, world.a, code="notes", type=FieldType.TEXT)
+    await make_field(
+        session, world.a, code="tier", type=FieldType.SELECT, options=["gold", "silver"]
+    )
+    await make_field(session, world.a, code="vip", type=FieldType.BOOL)
+    await make_field(session, world.a, code="since", type=FieldType.DATE)
+    headers = world.headers(world.a)
+    people = [
+        ("Ops1", "prospect", "Broker", {"notes": "يريد شقة", "tier": "gold", "vip": True, "since": "2024-05-01"},
+         [{"type": "phone", "value": "+201009870001"}]),
+        ("Ops2", "lead", "", {"tier": "silver", "vip": False, "since": "2025-01-15"},
+         [{"type": "email", "value": "ops2@example.test"}]),
+        ("Ops3", "lead", "Agent", {}, []),
+    ]  # fmt: skip
+    for first, stage, title, custom, channels in people:
+        body = {"first_name": first, "last_name": "Opsx", "lifecycle_stage": stage,
+                "job_title": title or None, "custom_fields": custom, "channels": channels}  # fmt: skip
+        assert (await client.post("/v1/contacts", json=body, headers=headers)).status_code == 201
+    base = cond("last_name", "eq", "opsx")
+    cases: list[tuple[dict[str, Any], int]] = [
+        (cond("lifecycle_stage", "neq", "lead"), 1),
+        (cond("lifecycle_stage", "not_in", ["lead", "lost"]), 1),
+        (cond("lifecycle_stage", "in", ["lead"]), 2),
+        (cond("job_title", "is_empty"), 1),
+        (cond("job_title", "contains", "rok"), 1),
+        (cond("first_name", "in", ["ops1", "OPS3"]), 2),
+        (cond("first_name", "neq", "ops1"), 2),
+        (cond("owner_user_id", "eq", str(world.a.admin_id)), 3),
+        (cond("owner_user_id", "is_empty"), 0),
+        (cond("company_id", "is_empty"), 3),
+        (cond("is_private", "eq", False), 3),
+        (cond("created_at", "lt", "2000-01-01"), 0),
+        (cond("updated_at", "gt", "2000-01-01T00:00:00"), 3),
+        (cond("phone", "contains", "9870001"), 1),
+        (cond("phone", "eq", "+20 100 987 0001"), 1),
+        (cond("email", "is_empty"), 2),
+        (cond("has_verified_channel", "eq", False), 3),
+        (cond("email_opt_in", "eq", False), 3),
+        (cond("cf.notes", "contains", "شقه"), 1),
+        (cond("cf.notes", "neq", "x"), 3),
+        (cond("cf.tier", "eq", "gold"), 1),
+        (cond("cf.tier", "neq", "gold"), 2),
+        (cond("cf.tier", "not_in", ["gold", "silver"]), 1),
+        (cond("cf.vip", "eq", True), 1),
+        (cond("cf.since", "lt", "2025-01-01"), 1),
+        (cond("cf.since", "gte", "2024-05-01"), 2),
+        (cond("cf.since", "is_empty"), 1),
+    ]
+    for condition, expected in cases:
+        got = await count(client, world, {"op": "and", "conditions": [base, condition]})
+        assert got == expected, (condition, got)
+
+
+async def test_company_segments_count_companies(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    headers = world.headers(world.a)
+    for name, city in (("Seg One", "Cairo"), ("Seg Two", "Dubai")):
+        made = await client.post(
+            "/v1/companies", json={"name": name, "city": city}, headers=headers
+        )
+        assert made.status_code == 201
+    definition = {"op": "and", "conditions": [
+        cond("name", "starts_with", "seg "), cond("city", "eq", "cairo")]}  # fmt: skip
+    response = await client.post(
+        f"{URL}/preview", json={"entity": "company", "definition": definition}, headers=headers
+    )
+    assert response.json() == {"count": 1}
+    saved = await client.post(
+        URL,
+        json={"name": "Cairo cos", "entity": "company", "definition": definition},
+        headers=headers,
+    )
+    members = await client.get(f"{URL}/{saved.json()['id']}/members", headers=headers)
+    assert [c["name"] for c in members.json()["items"]] == ["Seg One"]
+    listed = await client.get(
+        "/v1/companies", params={"segment": saved.json()["id"]}, headers=headers
+    )
+    assert [c["name"] for c in listed.json()["items"]] == ["Seg One"]

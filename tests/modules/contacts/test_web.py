@@ -7,8 +7,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.modules.contacts.models import Lifecycle
+from m3crm.modules.customfields.models import EntityType, FieldType
 from tests.conftest import World
-from tests.modules.contacts.helpers import make_company, make_contact
+from tests.modules.contacts.helpers import make_company, make_contact, make_field
 from tests.modules.contacts.test_verification import sent_code
 from tests.web.test_pages import cookie
 
@@ -221,3 +222,59 @@ async def test_verified_chip_filters_and_keeps_other_chips(
                            headers=world.headers(world.a))  # fmt: skip
     names = {c["first_name"] for c in api.json()["items"]}
     assert "Unverified" in names and "Checked" not in names
+
+
+async def test_forms_carry_custom_fields(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    await make_field(session, world.a, code="budget", type=FieldType.NUMBER)
+    await make_field(
+        session, world.a, code="areas", type=FieldType.MULTISELECT, options=["zayed", "marina"]
+    )
+    await make_field(session, world.a, code="vip", type=FieldType.BOOL)
+    await make_field(session, world.a, code="size", type=FieldType.TEXT, entity=EntityType.COMPANY)
+    form = {"first_name": "Custom", "lifecycle_stage": "lead", "cf.budget": "2500000",
+            "cf.areas": ["zayed", "marina"], "cf.vip": "on"}  # fmt: skip
+    page = await client.get("/contacts/new", headers=cookie(world))
+    assert 'name="cf.budget"' in page.text and 'name="cf.areas"' in page.text
+    made = await client.post("/contacts", data=form, headers=cookie(world) | HTMX)
+    assert made.status_code == 204, made.text
+    contact_id = made.headers["HX-Redirect"].rsplit("/", 1)[1]
+    shown = (await client.get(f"/v1/contacts/{contact_id}", headers=world.headers(world.a))).json()
+    assert shown["custom_fields"] == {"budget": 2500000, "areas": ["zayed", "marina"], "vip": True}
+    bad = await client.post(
+        f"/contacts/{contact_id}", data={"first_name": "Custom", "lifecycle_stage": "lead", "cf.budget": "lots"},
+        headers=cookie(world) | HTMX,
+    )  # fmt: skip
+    assert bad.status_code == 422 and "Enter a number." in bad.text
+    company = await make_company(session, world.a, name="Editable Co", owner_id=world.a.admin_id)
+    edit = await client.get(f"/companies/{company.id}/edit", headers=cookie(world))
+    assert 'name="cf.size"' in edit.text
+    saved = await client.post(f"/companies/{company.id}", data={"name": "Edited Co", "cf.size": "Large"},
+                              headers=cookie(world) | HTMX)  # fmt: skip
+    assert saved.status_code == 204
+    got = (await client.get(f"/v1/companies/{company.id}", headers=world.headers(world.a))).json()
+    assert (got["name"], got["custom_fields"]) == ("Edited Co", {"size": "Large"})
+    refused = await client.post(f"/companies/{company.id}", data={"name": "X", "phone": "+1 2"},
+                                headers=cookie(world) | HTMX)  # fmt: skip
+    assert refused.status_code == 422
+
+
+async def test_form_input_is_held_to_the_api_schema(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Too long, unknown ids, NUL characters: 422 beside the field, never a 500."""
+    cases = [
+        {"first_name": "x" * 500, "lifecycle_stage": "lead"},
+        {"first_name": "A", "lifecycle_stage": "vip"},
+        {"first_name": "A", "lifecycle_stage": "lead", "company_id": "not-an-id"},
+        {"first_name": "A\x00B", "lifecycle_stage": "lead"},
+        {"first_name": "", "lifecycle_stage": "lead"},
+    ]
+    for form in cases:
+        response = await client.post("/contacts", data=form, headers=cookie(world) | HTMX)
+        assert response.status_code == 422, form
+    long_company = await client.post(
+        "/companies", data={"name": "y" * 300}, headers=cookie(world) | HTMX
+    )
+    assert long_company.status_code == 422

@@ -28,7 +28,7 @@ from m3crm.modules.contacts.channels import CONSENT_CHANNEL, channel_snapshot
 from m3crm.modules.contacts.contacts import snapshot
 from m3crm.modules.contacts.exceptions import MergedRecord, NotRecordOwner
 from m3crm.modules.contacts.models import Contact, ContactChannel
-from m3crm.modules.contacts.policies import can_edit_contact, viewer
+from m3crm.modules.contacts.policies import can_edit_contact, can_see_contact
 from m3crm.modules.contacts.repository import ChannelRepository, ContactRepository, LinkRepository
 from m3crm.modules.contacts.repository_duplicates import DuplicateRepository
 from m3crm.modules.customfields.models import EntityType
@@ -43,8 +43,7 @@ MERGEABLE = ("first_name", "last_name", "job_title", "company_id", "owner_user_i
 def _usable(contact: Contact | None, subject: AuthSubject) -> Contact:
     if contact is None or contact.deleted_at is not None:
         raise NotFound()
-    hidden = contact.is_private and contact.owner_user_id != subject.user_id
-    if hidden and not viewer(subject).sees_all:
+    if not can_see_contact(subject, contact):
         raise NotFound()
     if contact.merged_into_id is not None:
         raise MergedRecord(contact.id, contact.merged_into_id)

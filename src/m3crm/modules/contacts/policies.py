@@ -21,6 +21,15 @@ def viewer(subject: AuthSubject) -> Viewer:
     return Viewer(user_id=subject.user_id, sees_all=subject.can(CONTACT_ADMIN))
 
 
+def can_see_contact(subject: AuthSubject, contact: Contact) -> bool:
+    """The row-level twin of `ContactRepository.live_statement`'s privacy filter."""
+    return (
+        not contact.is_private
+        or contact.owner_user_id == subject.user_id
+        or subject.can(CONTACT_ADMIN)
+    )
+
+
 def can_edit_contact(subject: AuthSubject, contact: Contact) -> bool:
     """Unowned contacts are everybody's; owned ones their owner's and admins'."""
     return contact.owner_user_id in (None, subject.user_id) or subject.can(CONTACT_ADMIN)

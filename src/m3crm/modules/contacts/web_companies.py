@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 
 from m3crm.kernel.auth import AuthSubject, DbSession
 from m3crm.kernel.errors import ValidationFailed
-from m3crm.kernel.i18n import N_
 from m3crm.kernel.pagination import SORT_CURSOR_PATTERN, PageRequest
 from m3crm.modules.audit.repository import AuditFilters
 from m3crm.modules.audit.service import audit as audit_service
@@ -23,7 +22,13 @@ from m3crm.modules.contacts.contacts import contact as contact_service
 from m3crm.modules.contacts.policies import can_edit_company
 from m3crm.modules.contacts.repository import ContactFilters
 from m3crm.modules.contacts.repository_companies import CompanyFilters
-from m3crm.modules.contacts.web_support import LIFECYCLE_LABELS, custom_values, field_errors
+from m3crm.modules.contacts.schemas import CompanyCreate, CompanyPatch
+from m3crm.modules.contacts.web_support import (
+    LIFECYCLE_LABELS,
+    custom_values,
+    field_errors,
+    parse_form,
+)
 from m3crm.modules.customfields.models import EntityType
 from m3crm.modules.customfields.service import custom_fields
 from m3crm.web.templating import render
@@ -80,17 +85,10 @@ async def create_company(
     )
     custom = custom_values(form, defs, creating=True)
     try:
-        if not values["name"]:
-            raise ValidationFailed({"name": N_("This field is required.")})
-        data = CompanyInput(
-            name=values["name"],
-            domain=values["domain"] or None,
-            phone=values["phone"] or None,
-            country=values["country"] or None,
-            city=values["city"] or None,
-            address=values["address"] or None,
-            custom_fields=custom,
+        body = parse_form(
+            CompanyCreate, {k: v or None for k, v in values.items()} | {"name": values["name"]}
         )
+        data = CompanyInput(**body.model_dump(exclude={"custom_fields"}), custom_fields=custom)
         created = await company_service.create(session, subject, data)
     except ValidationFailed as invalid:
         context = await _form_context(
@@ -160,7 +158,8 @@ async def update_company(
     )
     custom = custom_values(form, defs, creating=False)
     try:
-        changes = {k: v or None for k, v in values.items()}
+        patch = parse_form(CompanyPatch, {k: v or None for k, v in values.items()})
+        changes = patch.model_dump(include=set(FIELDS))
         await company_service.update(session, subject, found.id, changes, custom)
     except ValidationFailed as invalid:
         context = await _form_context(

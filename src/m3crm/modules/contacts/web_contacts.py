@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse
 
 from m3crm.kernel.auth import AuthSubject, DbSession
 from m3crm.kernel.errors import ValidationFailed
-from m3crm.kernel.i18n import N_
 from m3crm.kernel.pagination import SORT_CURSOR_PATTERN, PageRequest
 from m3crm.modules.audit.repository import AuditFilters
 from m3crm.modules.audit.service import audit as audit_service
@@ -28,12 +27,14 @@ from m3crm.modules.contacts.contacts import contact as contact_service
 from m3crm.modules.contacts.models import ChannelType, Lifecycle, SegmentEntity
 from m3crm.modules.contacts.policies import can_edit_contact
 from m3crm.modules.contacts.repository import ContactFilters
+from m3crm.modules.contacts.schemas import ContactCreate, ContactPatch
 from m3crm.modules.contacts.segments import segment as segment_service
 from m3crm.modules.contacts.web_support import (
     CHANNEL_LABELS,
     LIFECYCLE_LABELS,
     custom_values,
     field_errors,
+    parse_form,
     pickers,
 )
 from m3crm.modules.customfields.models import EntityType
@@ -134,6 +135,9 @@ async def new_contact_page(
     return render(request, "contacts/form.html", {**context, "contact": None})
 
 
+OPTIONAL_FIELDS = ("job_title", "company_id", "owner_user_id")
+
+
 def _form_values(form: Any) -> dict[str, Any]:
     names = ("first_name", "last_name", "job_title", "lifecycle_stage", "company_id",
              "owner_user_id", "email", "phone", "whatsapp")  # fmt: skip
@@ -150,22 +154,6 @@ def _channel_field(key: str, kinds: list[ChannelType]) -> str:
     return key
 
 
-def _uuid(value: str, field: str) -> UUID | None:
-    if not value:
-        return None
-    try:
-        return UUID(value)
-    except ValueError:
-        raise ValidationFailed({field: N_("Choose from the list.")}) from None
-
-
-def _lifecycle(value: str) -> Lifecycle:
-    try:
-        return Lifecycle(value)
-    except ValueError:
-        raise ValidationFailed({"lifecycle_stage": N_("Choose from the list.")}) from None
-
-
 @router.post("", response_class=HTMLResponse)
 async def create_contact(request: Request, session: DbSession, subject: ContactsCreate) -> Response:
     request.state.locale = subject.user.locale
@@ -176,21 +164,29 @@ async def create_contact(request: Request, session: DbSession, subject: Contacts
     )
     custom = custom_values(form, defs, creating=True)
     kinds = [kind for kind in ChannelType if values[kind.value]]
-    channels = [ChannelInput(kind, values[kind.value]) for kind in kinds]
     try:
+        body = parse_form(
+            ContactCreate,
+            {
+                **{name: values[name] or None for name in OPTIONAL_FIELDS},
+                "first_name": values["first_name"],
+                "last_name": values["last_name"],
+                "lifecycle_stage": values["lifecycle_stage"],
+                "is_private": values["is_private"],
+                "channels": [{"type": kind.value, "value": values[kind.value]} for kind in kinds],
+            },
+        )
         data = ContactInput(
-            first_name=values["first_name"],
-            last_name=values["last_name"],
-            job_title=values["job_title"] or None,
-            company_id=_uuid(values["company_id"], "company_id"),
-            owner_user_id=_uuid(values["owner_user_id"], "owner_user_id"),
-            lifecycle_stage=_lifecycle(values["lifecycle_stage"]),
-            is_private=values["is_private"],
-            channels=channels,
+            first_name=body.first_name,
+            last_name=body.last_name,
+            job_title=body.job_title,
+            company_id=body.company_id,
+            owner_user_id=body.owner_user_id,
+            lifecycle_stage=body.lifecycle_stage,
+            is_private=body.is_private,
+            channels=[ChannelInput(c.type, c.value) for c in body.channels],
             custom_fields=custom,
         )
-        if not data.first_name:
-            raise ValidationFailed({"first_name": N_("This field is required.")})
         created = await contact_service.create(session, subject, data)
     except ValidationFailed as invalid:
         errors = {
@@ -263,15 +259,17 @@ async def update_contact(
     )
     custom = custom_values(form, defs, creating=False)
     try:
-        changes = {
-            "first_name": values["first_name"] or None,
-            "last_name": values["last_name"],
-            "job_title": values["job_title"] or None,
-            "company_id": _uuid(values["company_id"], "company_id"),
-            "owner_user_id": _uuid(values["owner_user_id"], "owner_user_id"),
-            "lifecycle_stage": _lifecycle(values["lifecycle_stage"]),
-            "is_private": values["is_private"],
-        }
+        patch = parse_form(
+            ContactPatch,
+            {
+                **{name: values[name] or None for name in OPTIONAL_FIELDS},
+                "first_name": values["first_name"] or None,
+                "last_name": values["last_name"],
+                "lifecycle_stage": values["lifecycle_stage"] or None,
+                "is_private": values["is_private"],
+            },
+        )
+        changes = patch.model_dump(exclude={"custom_fields", "source"})
         await contact_service.update(session, subject, found.id, changes, custom)
     except ValidationFailed as invalid:
         context = await _form_context(
