@@ -18,9 +18,12 @@ from m3crm.modules.notify.models import Channel, MessageStatus, OutboxMessage
 WAKE_CHANNEL = "m3crm_outbox"
 
 
+_WAKE = text("SELECT pg_notify(:channel, '')")
+
+
 async def wake_pump(session: AsyncSession) -> None:
     """Wake delivery pumps when this transaction commits (NOTIFY is transactional)."""
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
+    await session.execute(_WAKE, {"channel": WAKE_CHANNEL})
 
 
 async def list_messages(
