@@ -1,11 +1,12 @@
-"""Verifying a contact's phone or WhatsApp number with a code (Section 3 §4, reusing the
-notifications core of Section 2 for delivery).
+"""Verifying a contact's e-mail address, phone or WhatsApp number with a code (Section 3
+§4, reusing the notifications core of Section 2 for delivery): the code goes to the
+channel itself and the contact reads it back to the agent, who confirms it.
 
 Rules:
-- only phone and WhatsApp channels are verified by code (an e-mail channel is 422);
-  a verified channel answers 409 `INVALID_TRANSITION`;
-- the code (6 digits) goes through `Notifier.dispatch` (family `otp.verify_phone`), so
-  plan features (402), monthly caps, STOP and throttles apply as for every message;
+- a verified channel answers 409 `INVALID_TRANSITION`;
+- the code (6 digits) goes through `Notifier.dispatch` on the channel's own medium
+  (family `otp.verify_phone` for phone and WhatsApp, `contact.verify_email` for e-mail),
+  so plan features (402), monthly caps, STOP and throttles apply as for every message;
 - it is stored only as an HMAC keyed with the channel id, valid 10 minutes; a new code
   at most once a minute (429); 5 wrong codes in all end the attempt;
 - refusals that change state (`CodeRefused`: a counted wrong attempt) are raised after
@@ -31,7 +32,6 @@ from m3crm.kernel.errors import (
     InvalidTransition,
     NotFound,
     RateLimited,
-    ValidationFailed,
 )
 from m3crm.kernel.i18n import N_
 from m3crm.modules.contacts.channels import CONSENT_CHANNEL, channels
@@ -41,7 +41,11 @@ from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 CODE_TTL = timedelta(minutes=10)
 RESEND_INTERVAL = timedelta(minutes=1)
 MAX_ATTEMPTS = 5
-FAMILY = "otp.verify_phone"
+FAMILIES = {
+    ChannelType.EMAIL: "contact.verify_email",
+    ChannelType.PHONE: "otp.verify_phone",
+    ChannelType.WHATSAPP: "otp.verify_phone",
+}
 
 
 class CodeRefused(DomainError):
@@ -82,8 +86,6 @@ class VerificationService:
     ) -> ContactChannel:
         """Callers MUST have fetched `contact` with `get_for_update`."""
         channel = await channels.get(session, subject, contact, channel_id)
-        if channel.type is ChannelType.EMAIL:
-            raise ValidationFailed({"channel_id": N_("Only phone numbers are verified by code.")})
         if channel.verified_at is not None:
             raise InvalidTransition("contact_channel", "verified", "pending")
         now = datetime.now(UTC)
@@ -102,7 +104,7 @@ class VerificationService:
             DispatchRequest(
                 channel=CONSENT_CHANNEL[channel.type],
                 to=channel.normalized_value,
-                family=FAMILY,
+                family=FAMILIES[channel.type],
                 payload={"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)},
                 correlation_key=f"contact-verify:{channel.id}:{now.isoformat()}",
                 locale=channel.locale,

@@ -84,6 +84,16 @@ SEEDS: Final[tuple[Seed, ...]] = (
          subject="Verification code sent", variables=_OTP),
     Seed("otp.verify_phone", Channel.INBOX, "ar", "رمز الهاتف (الوارد)",
          "تم إرسال رمز تحقق إلى هاتفك.", subject="تم إرسال رمز التحقق", variables=_OTP),
+    # contact.verify_email — a code that proves a contact's e-mail address (Section 3 §4)
+    Seed("contact.verify_email", Channel.EMAIL, "en", "Contact e-mail code",
+         "Your verification code is {{ code }}.\nGive it to the person who asked you for it;"
+         " it expires in {{ minutes or 10 }} minutes. If you did not expect it, ignore this"
+         " message.",
+         subject="Your verification code", variables=_OTP),
+    Seed("contact.verify_email", Channel.EMAIL, "ar", "رمز بريد جهة الاتصال",
+         "رمز التحقق الخاص بك هو {{ code }}.\nأعطه لمن طلبه منك؛ تنتهي صلاحيته خلال"
+         " {{ minutes or 10 }} دقائق. إذا لم تكن تتوقعه فتجاهل هذه الرسالة.",
+         subject="رمز التحقق الخاص بك", variables=_OTP),
     # auth.verify_email — e-mail verification after sign-up (Section 1 §3)
     Seed("auth.verify_email", Channel.EMAIL, "en", "Verify e-mail",
          "Hello {{ name or '' }},\nConfirm your e-mail address to finish setting up"
