@@ -40,7 +40,10 @@ from m3crm.app import register_modules  # noqa: E402
 from m3crm.kernel.ids import new_id  # noqa: E402
 from m3crm.kernel.text import fold, prefix_upper_bound  # noqa: E402
 from m3crm.kernel.tokens import mint_access_token  # noqa: E402
-from m3crm.modules.identity.repository_users import SUBSTRING_MIN_CHARS  # noqa: E402
+from m3crm.modules.identity.repository_users import (  # noqa: E402
+    SUBSTRING_MIN_CHARS,
+    SUBSTRING_WINDOW,
+)
 from tests.factories import make_tenant  # noqa: E402
 from tests.harness import build_test_database  # noqa: E402
 from tests.live import free_port  # noqa: E402
@@ -168,9 +171,15 @@ STEP = (
 )
 PREFIX = STEP.format("search_text >= %(q)s AND search_text < %(upper)s ORDER BY search_text, id")
 INSIDE = STEP.format(
-    "search_text LIKE %(like)s ESCAPE '/' AND NOT (search_text >= %(q)s"
-    " AND search_text < %(upper)s)"
+    "id >= %(window)s AND search_text LIKE %(like)s ESCAPE '/' AND NOT (search_text >= %(q)s"
+    " AND search_text < %(upper)s) ORDER BY id DESC"
 )
+WINDOW = "SELECT id FROM users WHERE tenant_id = %(t)s ORDER BY id DESC OFFSET %(offset)s LIMIT 1"
+
+
+def window_start(conn: psycopg.Connection[Any], tenant: UUID) -> UUID:
+    row = conn.execute(WINDOW, {"t": tenant, "offset": SUBSTRING_WINDOW - 1}).fetchone()
+    return row[0] if row else UUID(int=0)
 
 
 def like_contains(folded: str) -> str:
@@ -185,7 +194,8 @@ def raw_search(conn: psycopg.Connection[Any], tenant: UUID, folded: str, limit: 
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant),))
         found = len(conn.execute(PREFIX, params).fetchall())
         if found < limit and len(folded) >= SUBSTRING_MIN_CHARS:
-            params |= {"like": like_contains(folded), "n": limit - found}
+            window = window_start(conn, tenant)
+            params |= {"like": like_contains(folded), "n": limit - found, "window": window}
             found += len(conn.execute(INSIDE, params).fetchall())
     return found
 
@@ -200,6 +210,7 @@ def scan_nodes(conn: psycopg.Connection[Any], tenant: UUID, folded: str, limit: 
     found = []
     with conn.transaction():
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant),))
+        params["window"] = window_start(conn, tenant)
         for name, sql in steps:
             plan = conn.execute("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()
             assert plan is not None

@@ -49,6 +49,8 @@ class ContactFilters:
 
 
 CONTAINS_WINDOW = 5_000
+NIL_UUID = UUID(int=0)
+"""The smallest id: the window starts there when the tenant has fewer contacts than it."""
 """How many of the newest contacts a "name contains" search looks through: under RLS a
 LIKE '%x%' cannot use an index, so it is bounded instead of scanning the tenant."""
 
@@ -192,18 +194,25 @@ class ContactRepository(TenantRepository[Contact]):
             found += (await self.session.execute(stmt)).scalars()
             if len(found) >= limit:
                 return found
-        newest = (
+        # The window is an id range (UUIDv7 ids grow with time), its start fetched first:
+        # with the bound known when the query is planned, `id >= bound` (leakproof) is a
+        # primary-key range under row-level security; an `IN (newest ids)` semi-join or a
+        # sub-select bound left the planner reading every contact of the tenant.
+        oldest_in_window = (
             select(Contact.id)
             .where(Contact.tenant_id == self.tenant_id)
             .order_by(Contact.id.desc())
-            .limit(CONTAINS_WINDOW)
+            .offset(CONTAINS_WINDOW - 1)
+            .limit(1)
         )
+        bound = (await self.session.execute(oldest_in_window)).scalar_one_or_none()
         containing = live.where(
-            Contact.id.in_(newest.scalar_subquery()),
+            Contact.id >= (bound or NIL_UUID),
             Contact.search_name.like(f"%{escape_like(folded)}%", escape="\\"),
             Contact.id.not_in([c.id for c in found]),
         )
-        found += (await self.session.execute(containing.limit(limit - len(found)))).scalars()
+        newest_first = containing.order_by(Contact.id.desc()).limit(limit - len(found))
+        found += (await self.session.execute(newest_first)).scalars()
         return found
 
     async def same_names(

@@ -15,6 +15,11 @@ from m3crm.kernel.text import prefix_upper_bound
 from m3crm.modules.identity.models import AuthSession
 
 SUBSTRING_MIN_CHARS = 3
+SUBSTRING_WINDOW = 20_000
+"""The substring step looks at the newest this many users (every user of any real
+workspace); the prefix step always covers everyone. It bounds the worst case (a rare or
+absent text) to an index range instead of a read of every user of the tenant."""
+NIL_UUID = UUID(int=0)
 """Shorter queries match the start of the text only: one or two characters are inside
 most names, so a substring match would list the tenant in no useful order."""
 
@@ -62,25 +67,47 @@ class UserRepository(TenantRepository[User]):
         alphabetical order (a btree range scan: under row-level security only leakproof
         conditions reach an index). Then, only when those are fewer than `limit` and the
         query has at least `SUBSTRING_MIN_CHARS` characters, users containing it further
-        in: the first ones the scan of the tenant's rows meets, shown alphabetically. The
-        scan stops at `limit` hits; a rare or absent text reads every row (migration 0006).
+        in, among the newest `SUBSTRING_WINDOW` users: the first ones the scan meets, shown
+        alphabetically. The scan stops at `limit` hits (migration 0006).
         """
         found = await self._matching(_starts_with(folded), limit, first_by_text=True)
         if len(found) >= limit or len(folded) < SUBSTRING_MIN_CHARS:
             return found
-        inside = and_(User.search_text.contains(folded, autoescape=True), ~_starts_with(folded))
+        inside = and_(
+            User.id >= await self._window_start(),
+            User.search_text.contains(folded, autoescape=True),
+            ~_starts_with(folded),
+        )
         return found + await self._matching(inside, limit - len(found), first_by_text=False)
+
+    async def _window_start(self) -> UUID:
+        """The oldest id of the newest `SUBSTRING_WINDOW` users (UUIDv7 ids grow with
+        time), fetched on its own so the substring query is planned with a known bound: a
+        leakproof primary-key range under row-level security."""
+        stmt = (
+            select(User.id)
+            .where(User.tenant_id == self.tenant_id)
+            .order_by(User.id.desc())
+            .offset(SUBSTRING_WINDOW - 1)
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() or NIL_UUID
 
     async def _matching(
         self, condition: ColumnElement[bool], limit: int, *, first_by_text: bool
     ) -> list[User]:
         """`limit` users meeting `condition`, alphabetical: the first ones by `search_text`
-        when `first_by_text`, else the first ones found (the scan may stop at `limit`
-        instead of reading and sorting every match). Ids come from the index alone when
+        when `first_by_text`, else the newest ones (the scan stops at `limit` instead of
+        reading and sorting every match). Ids come from the index alone when
         it serves (it carries `id`), then those rows are read."""
         ids = select(User.id, User.search_text).where(User.tenant_id == self.tenant_id, condition)
-        if first_by_text:
-            ids = ids.order_by(User.search_text, User.id)
+        # By text for prefixes (a range of the search index); newest first otherwise, which
+        # walks the primary key backwards within the window instead of reading the table.
+        ids = (
+            ids.order_by(User.search_text, User.id)
+            if first_by_text
+            else ids.order_by(User.id.desc())
+        )
         hits = ids.limit(limit).subquery()
         stmt = (
             self.base_statement()
