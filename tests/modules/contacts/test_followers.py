@@ -15,6 +15,9 @@ from m3crm.modules.notify.models import InboxEntry
 from tests.conftest import World, error_code
 from tests.factories import SeededTenant, bearer, make_user
 from tests.modules.contacts.helpers import audit_rows, make_contact
+from tests.web.test_pages import cookie
+
+HTMX = {"HX-Request": "true"}
 
 
 async def staff(
@@ -187,3 +190,22 @@ async def test_private_contact_notices_skip_those_who_cannot_see_it(
     )
     assert hidden.status_code == 200
     assert await notices(session, world.a, staff_id, contact.id) == []
+
+
+async def test_profile_follow_button(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    contact = await make_contact(session, world.a, first_name="Card", owner_id=world.a.admin_id)
+    page = await client.get(f"/contacts/{contact.id}", headers=cookie(world, "agent"))
+    assert page.status_code == 200 and f'hx-post="/contacts/{contact.id}/follow"' in page.text
+    headers = cookie(world, "agent") | HTMX
+    followed = await client.post(f"/contacts/{contact.id}/follow", headers=headers)
+    assert followed.status_code == 200
+    assert f'hx-post="/contacts/{contact.id}/unfollow"' in followed.text
+    twice = await client.post(f"/contacts/{contact.id}/follow", headers=headers)
+    assert twice.status_code == 409 and 'role="alert"' in twice.text
+    page = await client.get(f"/contacts/{contact.id}", headers=cookie(world, "agent"))
+    assert f'hx-post="/contacts/{contact.id}/unfollow"' in page.text
+    left = await client.post(f"/contacts/{contact.id}/unfollow", headers=headers)
+    assert left.status_code == 200 and f'hx-post="/contacts/{contact.id}/follow"' in left.text
+    assert (await client.post(f"/contacts/{contact.id}/follow")).status_code in (401, 403)
