@@ -9,8 +9,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.kernel.audit import SystemActor
 from m3crm.kernel.db.session import bind_tenant
 from m3crm.kernel.tenancy.models import UserStatus
+from m3crm.modules.contacts.contacts import contact as contact_service
 from m3crm.modules.notify.models import InboxEntry
 from tests.conftest import World, error_code
 from tests.factories import SeededTenant, bearer, make_user
@@ -209,3 +211,17 @@ async def test_profile_follow_button(
     left = await client.post(f"/contacts/{contact.id}/unfollow", headers=headers)
     assert left.status_code == 200 and f'hx-post="/contacts/{contact.id}/follow"' in left.text
     assert (await client.post(f"/contacts/{contact.id}/follow")).status_code in (401, 403)
+
+
+async def test_reassigning_the_owner_tells_followers(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    contact = await make_contact(session, world.a, first_name="Moved", owner_id=world.a.agent_id)
+    staff_id, staff_headers = await staff(session, world)
+    assert (
+        await client.post(url(contact.id), json={"user_id": str(staff_id)}, headers=staff_headers)
+    ).status_code == 201
+    actor = SystemActor(world.a.id, world.a.admin_id)
+    await contact_service.reassign_owner(session, actor, world.a.agent_id, world.a.admin_id)
+    got = await notices(session, world.a, staff_id, contact.id)
+    assert len(got) == 1 and "changed the owner" in got[0].body

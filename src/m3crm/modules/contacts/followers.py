@@ -91,10 +91,6 @@ class FollowerService:
             {"user_id": str(user_id)},
         )  # fmt: skip
 
-    async def follows(self, session: AsyncSession, subject: AuthSubject, contact: Contact) -> bool:
-        repo = FollowerRepository(session, subject.tenant_id)
-        return await repo.find(contact.id, subject.user_id) is not None
-
     async def move(
         self, session: AsyncSession, tenant_id: TenantId, source: UUID, target: UUID
     ) -> int:
