@@ -19,6 +19,7 @@ import enum
 from collections.abc import Sequence
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import Actor, EntityRef, SystemActor, record
@@ -64,10 +65,14 @@ class FollowerService:
             raise ValidationFailed({"user_id": N_("Choose an active user of your organisation.")})
         if not sees_contact(user_id, await repo.permissions_of(user_id), contact):
             raise ValidationFailed({"user_id": N_("This person cannot see this private contact.")})
+        taken = Conflict(N_("This person already follows this contact."))
         if await repo.find(contact.id, user_id) is not None:
-            raise Conflict(N_("This person already follows this contact."))
-        repo.add(ContactFollower(contact_id=contact.id, user_id=user_id))
-        await session.flush()
+            raise taken
+        try:
+            async with session.begin_nested():  # a concurrent follow loses on the unique key
+                repo.add(ContactFollower(contact_id=contact.id, user_id=user_id))
+        except IntegrityError:
+            raise taken from None
         await record(
             session, subject, "contact.follower.added", EntityRef("contact", contact.id), None,
             {"user_id": str(user_id)},
