@@ -51,6 +51,7 @@ SEMANTIC_422 = {
     "POST /v1/contacts/imports": "the file must be a UTF-8 CSV with a header and rows",
     "POST /v1/contacts/{contact_id}/channels": "e-mail / E.164 validity",
     "PATCH /v1/contacts/{contact_id}/channels/{channel_id}": "e-mail / E.164 validity",
+    "POST /v1/contacts/{contact_id}/followers": "an active user of the tenant who sees it",
     "GET /v1/companies": "`segment` must be one of the tenant's company segments",
     "POST /v1/companies": "domain and E.164 validity; custom field types",
     "PATCH /v1/companies/{company_id}": "domain and E.164 validity; custom field types",

@@ -8,10 +8,18 @@ from m3crm.modules.contacts import (
     api_channels,
     api_companies,
     api_contacts,
+    api_followers,
     api_imports,
     api_segments,
 )
 
 router = APIRouter()
-for part in (api_imports, api_contacts, api_channels, api_companies, api_segments):
+for part in (
+    api_imports,
+    api_contacts,
+    api_channels,
+    api_followers,
+    api_companies,
+    api_segments,
+):
     router.include_router(part.router)

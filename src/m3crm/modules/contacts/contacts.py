@@ -8,6 +8,7 @@ Rules:
 - ids in a body (company, owner) are resolved inside the tenant: 422 on the field when
   they are not there;
 - every change is audited under the spec's event names (`contact.created|updated|deleted`);
+- followers hear of every update and owner change (`followers.notify`, inbox);
 - deleting keeps the row as a tombstone (`deleted_at`) for the audit trail and frees its
   channels, so the same address can be used again.
 """
@@ -38,6 +39,7 @@ from m3crm.modules.contacts.channels import (
 )
 from m3crm.modules.contacts.dedupe import Candidate, dedupe
 from m3crm.modules.contacts.exceptions import NotRecordOwner
+from m3crm.modules.contacts.followers import Change, followers
 from m3crm.modules.contacts.models import ChannelType, Contact, ContactChannel, Lifecycle
 from m3crm.modules.contacts.policies import can_edit_contact, viewer
 from m3crm.modules.contacts.repository import (
@@ -45,6 +47,7 @@ from m3crm.modules.contacts.repository import (
     ContactFilters,
     ContactRepository,
     LinkRepository,
+    Viewer,
 )
 from m3crm.modules.contacts.repository_companies import CompanyRepository
 from m3crm.modules.contacts.repository_duplicates import DuplicateRepository
@@ -345,6 +348,11 @@ class ContactService:
             await record(
                 session, subject, "contact.updated", EntityRef("contact", contact.id), before, after
             )
+            owner_changed = after["owner_user_id"] != before["owner_user_id"]
+            await followers.notify(
+                session, subject, [contact], Change.OWNER if owner_changed else Change.UPDATED,
+                actor_name=subject.card.full_name or subject.card.email,
+            )  # fmt: skip
         return contact
 
     async def delete(self, session: AsyncSession, subject: AuthSubject, contact_id: UUID) -> None:
@@ -370,6 +378,9 @@ class ContactService:
                 {"owner_user_id": str(from_user)},
                 {"owner_user_id": str(to_user) if to_user else None},
             )
+        everyone = Viewer(user_id=from_user, sees_all=True)
+        live = await ContactRepository(session, actor.tenant_id).by_ids(everyone, moved)
+        await followers.notify(session, actor, live, Change.OWNER)
         return len(moved)
 
 

@@ -8,6 +8,8 @@
   consent the notifications core checks follows the channel;
 - company links and custom values the target lacks move over; open duplicate pairs of
   the source are resolved; one `contact.merged` audit row holds the before/after;
+- the source's followers follow the target (each once), and the target's followers are
+  told (inbox, not the actor);
 - the same contact twice is 422; another tenant's or an invisible id 404; a source or
   target already merged 409 (naming where it went); a non-editable one 403.
 """
@@ -27,6 +29,7 @@ from m3crm.kernel.i18n import N_
 from m3crm.modules.contacts.channels import CONSENT_CHANNEL, channel_snapshot
 from m3crm.modules.contacts.contacts import snapshot
 from m3crm.modules.contacts.exceptions import MergedRecord, NotRecordOwner
+from m3crm.modules.contacts.followers import Change, followers
 from m3crm.modules.contacts.models import Contact, ContactChannel
 from m3crm.modules.contacts.policies import can_edit_contact, can_see_contact
 from m3crm.modules.contacts.repository import ChannelRepository, ContactRepository, LinkRepository
@@ -78,6 +81,7 @@ class MergeService:
         if "company_id" in take_from_source:
             await links.set_primary(target.id, target.company_id)
         await custom_fields.move(session, tid, EntityType.CONTACT, source.id, target.id)
+        await followers.move(session, tid, source.id, target.id)
         source.merged_into_id = target.id
         now = datetime.now(UTC)
         source.updated_at = target.updated_at = now
@@ -94,6 +98,10 @@ class MergeService:
         await record(
             session, subject, "contact.merged", EntityRef("contact", source.id), None,
             {"merged_into_id": str(target.id)},
+        )  # fmt: skip
+        await followers.notify(
+            session, subject, [target], Change.MERGED,
+            actor_name=subject.card.full_name or subject.card.email,
         )  # fmt: skip
         return target
 

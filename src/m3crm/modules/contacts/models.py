@@ -234,3 +234,22 @@ class ContactImport(TenantModel):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     run_id: Mapped[UUID | None]
     created_by_user_id: Mapped[UUID | None]
+
+
+class ContactFollower(TenantModel):
+    """A user watching a contact (DECISIONS §3.2): notified of its changes, never its owner.
+
+    One row per (contact, user); both sides cascade, so a deleted user or a hard-deleted
+    contact takes its follow rows with it. A merge moves the source's rows to the target.
+    """
+
+    __tablename__ = "contact_followers"
+    __table_args__ = (
+        tenant_fk("contact_id", "contacts", ondelete="CASCADE"),
+        tenant_fk("user_id", "users", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "contact_id", "user_id"),
+        Index(None, "tenant_id", "user_id"),
+    )
+
+    contact_id: Mapped[UUID]
+    user_id: Mapped[UUID]

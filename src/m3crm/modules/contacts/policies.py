@@ -9,6 +9,9 @@ ships them; every rule of this kind lives in this file so that change has one ho
 
 from __future__ import annotations
 
+from collections.abc import Set
+from uuid import UUID
+
 from m3crm.kernel.auth import AuthSubject
 from m3crm.modules.contacts.models import Company, Contact
 from m3crm.modules.contacts.repository import Viewer
@@ -21,13 +24,22 @@ def viewer(subject: AuthSubject) -> Viewer:
     return Viewer(user_id=subject.user_id, sees_all=subject.can(CONTACT_ADMIN))
 
 
+def sees_contact(user_id: UUID, permissions: Set[str], contact: Contact) -> bool:
+    """`can_see_contact` for any user, given the codes they hold (followers' notices)."""
+    return (
+        not contact.is_private or contact.owner_user_id == user_id or CONTACT_ADMIN in permissions
+    )
+
+
 def can_see_contact(subject: AuthSubject, contact: Contact) -> bool:
     """The row-level twin of `ContactRepository.live_statement`'s privacy filter."""
-    return (
-        not contact.is_private
-        or contact.owner_user_id == subject.user_id
-        or subject.can(CONTACT_ADMIN)
-    )
+    return sees_contact(subject.user_id, subject.permissions, contact)
+
+
+def can_manage_followers(subject: AuthSubject, contact: Contact) -> bool:
+    """Who may add or remove *other* people as followers: the owner or an admin
+    (anyone who sees a contact may follow and unfollow it themselves)."""
+    return contact.owner_user_id == subject.user_id or subject.can(CONTACT_ADMIN)
 
 
 def can_edit_contact(subject: AuthSubject, contact: Contact) -> bool:

@@ -154,6 +154,20 @@ class LinkOut(BaseModel):
     is_primary: bool
 
 
+class FollowerIn(StorableModel):
+    user_id: UUID
+
+
+class FollowerOut(BaseModel):
+    """A follower as a person: the user's id, name and e-mail."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: UUID = Field(validation_alias="id")
+    full_name: str
+    email: str
+
+
 class CompanyCreate(StorableModel):
     name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=Line)

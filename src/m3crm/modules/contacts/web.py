@@ -9,11 +9,20 @@ from m3crm.modules.contacts import (
     web_channels,
     web_companies,
     web_contacts,
+    web_followers,
     web_imports,
     web_merge,
     web_segments,
 )
 
 router = APIRouter()
-for part in (web_merge, web_imports, web_segments, web_channels, web_contacts, web_companies):
+for part in (
+    web_merge,
+    web_imports,
+    web_segments,
+    web_channels,
+    web_followers,
+    web_contacts,
+    web_companies,
+):
     router.include_router(part.router)

@@ -29,6 +29,7 @@ from m3crm.modules.contacts.policies import can_edit_contact
 from m3crm.modules.contacts.repository import ContactFilters
 from m3crm.modules.contacts.schemas import ContactCreate, ContactPatch
 from m3crm.modules.contacts.segments import segment as segment_service
+from m3crm.modules.contacts.web_followers import followers_context
 from m3crm.modules.contacts.web_support import (
     CHANNEL_LABELS,
     LIFECYCLE_LABELS,
@@ -228,6 +229,7 @@ async def contact_profile(
         "error": None,
         "notice": None,
         "pending": None,
+        **await followers_context(session, subject, found),
     }
     return render(request, "contacts/profile.html", context)
 

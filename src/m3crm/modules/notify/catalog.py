@@ -51,6 +51,7 @@ _APPROVAL = _vars("requester", "subject", "link")
 _TASK = _vars("title", "due", optional=("link",))
 _RUN = _vars("type", "status", optional=("reason",))
 _ACCESS = _vars("requester", "what", "kind")
+_FOLLOWED = _vars("contact", "change", optional=("actor",))
 # A run's status in Arabic words (the payload carries the English state code).
 _AR_STATUS = (
     "{% if status == 'succeeded' %}نجح{% elif status == 'failed' %}فشل"
@@ -167,6 +168,17 @@ SEEDS: Final[tuple[Seed, ...]] = (
          "{% endif %} {{ what }}.",
          subject="{% if kind == 'upgrade' %}طلب ترقية الباقة{% else %}طلب صلاحية وصول{% endif %}",
          variables=_ACCESS),
+    # contact.followed_changed — a follower of a contact learns it changed (DECISIONS §3.2)
+    Seed("contact.followed_changed", Channel.INBOX, "en", "Followed contact changed (inbox)",
+         "{{ actor or 'Someone' }} {% if change == 'owner' %}changed the owner of"
+         "{% elif change == 'merged' %}merged a duplicate into{% else %}updated{% endif %}"
+         " {{ contact }}.",
+         subject="{{ contact }} changed", variables=_FOLLOWED),
+    Seed("contact.followed_changed", Channel.INBOX, "ar", "تغيّر جهة اتصال تتابعها (الوارد)",
+         "{% if change == 'owner' %}غيّر {{ actor or 'أحد الزملاء' }} مالك {{ contact }}"
+         "{% elif change == 'merged' %}دمج {{ actor or 'أحد الزملاء' }} جهة اتصال مكررة في"
+         " {{ contact }}{% else %}حدّث {{ actor or 'أحد الزملاء' }} {{ contact }}{% endif %}.",
+         subject="تغيّرت جهة الاتصال {{ contact }}", variables=_FOLLOWED),
 )  # fmt: skip
 
 _UPSERT = """
