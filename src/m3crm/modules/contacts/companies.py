@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.kernel.audit import EntityRef, record
+from m3crm.kernel.audit import Actor, EntityRef, record
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import LimitReached, NotFound, ValidationFailed
@@ -217,6 +217,23 @@ class CompanyService:
         company.deleted_at = datetime.now(UTC)
         await session.flush()
         await record(session, subject, "company.deleted", EntityRef("company", company.id), before)
+
+    async def reassign_owner(
+        self, session: AsyncSession, actor: Actor, from_user: UUID, to_user: UUID | None
+    ) -> int:
+        """The user-lifecycle hook: give every company of `from_user` to `to_user` (or
+        nobody). Audited once per company as `company.updated`. The number moved."""
+        moved = await CompanyRepository(session, actor.tenant_id).reassign_owner(from_user, to_user)
+        for company_id in moved:
+            await record(
+                session,
+                actor,
+                "company.updated",
+                EntityRef("company", company_id),
+                {"owner_user_id": str(from_user)},
+                {"owner_user_id": str(to_user) if to_user else None},
+            )
+        return len(moved)
 
 
 company = CompanyService()

@@ -237,6 +237,16 @@ class ContactRepository(TenantRepository[Contact]):
         stmt = self.live_statement(viewer).where(Contact.id.in_(ids))
         return list((await self.session.execute(stmt)).scalars())
 
+    async def count_owned(self, user_id: UUID) -> int:
+        """Live contacts the user owns (the user lifecycle's ownership check)."""
+        stmt = select(func.count()).where(
+            Contact.tenant_id == self.tenant_id,
+            Contact.owner_user_id == user_id,
+            Contact.merged_into_id.is_(None),
+            Contact.deleted_at.is_(None),
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def reassign_owner(self, from_user: UUID, to_user: UUID | None) -> list[UUID]:
         stmt = (
             update(Contact)

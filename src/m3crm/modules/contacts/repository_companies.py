@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, update
 
 from m3crm.kernel.pagination import Page, PageRequest, Sort, paginate_sorted
 from m3crm.kernel.repository import TenantRepository
@@ -63,6 +63,24 @@ class CompanyRepository(TenantRepository[Company]):
     async def count(self, filters: CompanyFilters) -> int:
         stmt = self.matching(filters).with_only_columns(func.count()).order_by(None)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def count_owned(self, user_id: UUID) -> int:
+        """Live companies the user owns (the user lifecycle's ownership check)."""
+        stmt = select(func.count()).where(
+            Company.tenant_id == self.tenant_id,
+            Company.owner_user_id == user_id,
+            Company.deleted_at.is_(None),
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def reassign_owner(self, from_user: UUID, to_user: UUID | None) -> list[UUID]:
+        stmt = (
+            update(Company)
+            .where(Company.tenant_id == self.tenant_id, Company.owner_user_id == from_user)
+            .values(owner_user_id=to_user, updated_at=func.now())
+            .returning(Company.id)
+        )
+        return [row[0] for row in (await self.session.execute(stmt)).all()]
 
     async def count_live(self) -> int:
         stmt = select(func.count()).where(

@@ -3,15 +3,19 @@ live usage of its plan limits."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.kernel.audit import Actor
 from m3crm.kernel.entitlements import register_usage_source
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
+from m3crm.kernel.ownership import OwnableType, register_ownable
 from m3crm.kernel.web.middleware import allow_uploads
 from m3crm.modules.contacts.api_imports import UPLOAD_PATH
-from m3crm.modules.contacts.companies import COMPANIES_MAX
-from m3crm.modules.contacts.contacts import CONTACTS_MAX
+from m3crm.modules.contacts.companies import COMPANIES_MAX, company
+from m3crm.modules.contacts.contacts import CONTACTS_MAX, contact
 from m3crm.modules.contacts.repository import ContactRepository
 from m3crm.modules.contacts.repository_companies import CompanyRepository
 from m3crm.modules.contacts.search import search_companies, search_contacts
@@ -29,7 +33,25 @@ async def _companies_in_use(session: AsyncSession, tenant_id: TenantId) -> int:
     return await CompanyRepository(session, tenant_id).count_live()
 
 
+async def _contacts_owned(session: AsyncSession, tenant_id: TenantId, user_id: UUID) -> int:
+    return await ContactRepository(session, tenant_id).count_owned(user_id)
+
+
+async def _companies_owned(session: AsyncSession, tenant_id: TenantId, user_id: UUID) -> int:
+    return await CompanyRepository(session, tenant_id).count_owned(user_id)
+
+
+async def _move_contacts(session: AsyncSession, actor: Actor, source: UUID, target: UUID) -> int:
+    return await contact.reassign_owner(session, actor, source, target)
+
+
+async def _move_companies(session: AsyncSession, actor: Actor, source: UUID, target: UUID) -> int:
+    return await company.reassign_owner(session, actor, source, target)
+
+
 def register() -> None:
+    register_ownable(OwnableType("contact", N_("Contacts"), _contacts_owned, _move_contacts))
+    register_ownable(OwnableType("company", N_("Companies"), _companies_owned, _move_companies))
     register_usage_source(CONTACTS_MAX, _contacts_in_use)
     register_usage_source(COMPANIES_MAX, _companies_in_use)
     allow_uploads(UPLOAD_PATH)

@@ -16,3 +16,4 @@ from m3crm.modules.identity import (
 router = APIRouter()
 for part in (api_auth, api_invites, api_twofa, api_phone, api_settings, api_users):
     router.include_router(part.router)
+router.include_router(api_users.seats_router)

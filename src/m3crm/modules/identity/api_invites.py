@@ -9,10 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
-from m3crm.kernel import audit
-from m3crm.kernel.audit import Actor, EntityRef, SystemActor
+from m3crm.kernel.audit import Actor, SystemActor
 from m3crm.kernel.auth import AuthSubject, DbSession, get_settings_dep, require
-from m3crm.kernel.db.session import Database
 from m3crm.kernel.errors import (
     Conflict,
     InvalidTransition,
@@ -25,7 +23,7 @@ from m3crm.kernel.errors import (
 )
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.inputs import StorableModel
-from m3crm.modules.identity import invites, repository, sessions
+from m3crm.modules.identity import invites, repository, seats, sessions
 from m3crm.modules.identity.api_auth import TokenOut, client_of, limit, respond
 from m3crm.modules.identity.authentication import InvalidToken
 from m3crm.modules.identity.models import Invite
@@ -102,14 +100,8 @@ async def invite_user(
 
 
 async def record_seat_limit(request: Request, actor: Actor, refused: LimitReached) -> None:
-    """`tenant.seat.limit_reached`, in a transaction of its own: the refused request's
-    transaction rolls back, the record of the refusal must not."""
-    database: Database = request.app.state.database
-    async with database.transaction(actor.tenant_id, actor.user_id) as own:
-        await audit.record(
-            own, actor, "tenant.seat.limit_reached", EntityRef("tenant", actor.tenant_id),
-            after=dict(refused.details),
-        )  # fmt: skip
+    """`tenant.seat.limit_reached` audited and admins notified (`seats.report_seat_limit`)."""
+    await seats.report_seat_limit(request.app.state.database, actor, refused)
 
 
 @router.get("/invites", response_model=list[InviteOut])

@@ -1,4 +1,5 @@
-"""User administration API: `/v1/admin/users` list, read, edit, deactivate."""
+"""User administration API: `/v1/admin/users` list, read, edit, lifecycle (suspend,
+deactivate, reinstate, force logout, reset password), and `/v1/admin/seats`."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 
-from m3crm.kernel.auth import AuthSubject, DbSession, require
+from m3crm.kernel.auth import AuthSubject, DbSession, get_settings_dep, require
 from m3crm.kernel.errors import (
     Conflict,
+    InvalidTransition,
     LimitReached,
     NotAuthenticated,
     NotFound,
@@ -22,11 +24,20 @@ from m3crm.kernel.errors import (
 from m3crm.kernel.inputs import StorableModel
 from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, PageRequest
 from m3crm.kernel.tenancy.models import UserStatus
+from m3crm.modules.identity import seats
+from m3crm.modules.identity.authentication import send_password_reset
 from m3crm.modules.identity.users import UserChanges, UserWithRoles, user_admin
+from m3crm.modules.notify.deps import NotifierDep
+from m3crm.settings import Settings
 
 UserReader = Annotated[AuthSubject, Depends(require("user.read"))]
 UserEditor = Annotated[AuthSubject, Depends(require("user.update"))]
 UserRemover = Annotated[AuthSubject, Depends(require("user.delete"))]
+Suspender = Annotated[AuthSubject, Depends(require("user.suspend"))]
+Deactivator = Annotated[AuthSubject, Depends(require("user.deactivate"))]
+Reinstater = Annotated[AuthSubject, Depends(require("user.reinstate"))]
+LogoutForcer = Annotated[AuthSubject, Depends(require("user.forceLogout"))]
+SeatsViewer = Annotated[AuthSubject, Depends(require("seats.view"))]
 
 router = APIRouter(
     prefix="/v1/admin/users",
@@ -74,6 +85,25 @@ class AdminUserPatch(StorableModel):
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
     locale: Literal["en", "ar"] | None = None
     status: UserStatus | None = None
+    reassign_to: UUID | None = Field(
+        default=None,
+        description="Suspend / deactivate: the active user who takes over the user's records "
+        "(required to deactivate a user who owns records).",
+    )
+
+
+class HandOverIn(StorableModel):
+    reassign_to: UUID | None = None
+
+
+class SessionsEndedOut(BaseModel):
+    sessions_ended: int
+
+
+class SeatsOut(BaseModel):
+    used: int
+    allowed: int
+    breakdown: dict[str, dict[str, int]]
 
 
 @router.get("", response_model=AdminUserPage)
@@ -112,12 +142,21 @@ async def get_user(user_id: UUID, session: DbSession, subject: UserReader) -> Ad
     responses=error_responses(NotFound, Conflict, LimitReached),
 )
 async def update_user(
-    user_id: UUID, body: AdminUserPatch, session: DbSession, subject: UserEditor
+    user_id: UUID, body: AdminUserPatch, request: Request, session: DbSession, subject: UserEditor
 ) -> AdminUserOut:
     """Audited as `user.updated` (profile) and `user.suspended` / `user.deactivated` /
     `user.reinstated` (status). Suspending or deactivating ends the user's sessions."""
-    changes = UserChanges(full_name=body.full_name, locale=body.locale, status=body.status)
-    return AdminUserOut.of(await user_admin.update(session, subject, user_id, changes))
+    changes = UserChanges(
+        full_name=body.full_name,
+        locale=body.locale,
+        status=body.status,
+        reassign_to=body.reassign_to,
+    )
+    try:
+        return AdminUserOut.of(await user_admin.update(session, subject, user_id, changes))
+    except LimitReached as refused:
+        await seats.report_seat_limit(request.app.state.database, subject, refused)
+        raise
 
 
 @router.delete(
@@ -128,3 +167,98 @@ async def update_user(
 async def deactivate_user(user_id: UUID, session: DbSession, subject: UserRemover) -> AdminUserOut:
     """Deactivates the user (never deletes: their history stays in the audit trail)."""
     return AdminUserOut.of(await user_admin.deactivate(session, subject, user_id))
+
+
+_LIFECYCLE = error_responses(NotFound, Conflict, InvalidTransition)
+
+
+@router.post("/{user_id}/suspend", response_model=AdminUserOut, responses=_LIFECYCLE)
+async def suspend_user(
+    user_id: UUID, session: DbSession, subject: Suspender, body: HandOverIn | None = None
+) -> AdminUserOut:
+    """Login blocked, sessions ended at once; optionally hands the user's records over
+    (`reassign_to`). Audited `user.suspended`."""
+    target = body.reassign_to if body else None
+    return AdminUserOut.of(
+        await user_admin.transition(session, subject, user_id, UserStatus.SUSPENDED, target)
+    )
+
+
+@router.post("/{user_id}/deactivate", response_model=AdminUserOut, responses=_LIFECYCLE)
+async def deactivate_user_now(
+    user_id: UUID, session: DbSession, subject: Deactivator, body: HandOverIn | None = None
+) -> AdminUserOut:
+    """Archived (kept for audit references), sessions ended at once. A user who owns
+    records needs `reassign_to` (409 `CONFLICT` with `details.owned` otherwise)."""
+    target = body.reassign_to if body else None
+    return AdminUserOut.of(
+        await user_admin.transition(session, subject, user_id, UserStatus.DEACTIVATED, target)
+    )
+
+
+@router.post(
+    "/{user_id}/reinstate",
+    response_model=AdminUserOut,
+    responses=error_responses(NotFound, Conflict, InvalidTransition, LimitReached),
+)
+async def reinstate_user(
+    user_id: UUID, request: Request, session: DbSession, subject: Reinstater
+) -> AdminUserOut:
+    """Back to active; a deactivated user needs a free seat (422 `LIMIT_REACHED`)."""
+    try:
+        return AdminUserOut.of(
+            await user_admin.transition(session, subject, user_id, UserStatus.ACTIVE)
+        )
+    except LimitReached as refused:
+        await seats.report_seat_limit(request.app.state.database, subject, refused)
+        raise
+
+
+@router.post(
+    "/{user_id}/force-logout",
+    response_model=SessionsEndedOut,
+    responses=error_responses(NotFound),
+)
+async def force_logout(
+    user_id: UUID, session: DbSession, subject: LogoutForcer
+) -> SessionsEndedOut:
+    """Ends every session of the user; audited `user.force_logout`."""
+    return SessionsEndedOut(sessions_ended=await user_admin.force_logout(session, subject, user_id))
+
+
+@router.post(
+    "/{user_id}/reset-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(NotFound, InvalidTransition),
+)
+async def reset_user_password(
+    user_id: UUID,
+    session: DbSession,
+    subject: UserEditor,
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+    notifier: NotifierDep,
+) -> None:
+    """E-mails the user a password-reset link (the forgotten-password flow)."""
+    found = await user_admin.get(session, subject, user_id)
+    if found.user.status == UserStatus.DEACTIVATED:
+        raise InvalidTransition("user", found.user.status.value, "password_reset")
+    await send_password_reset(session, settings, notifier, found.user, subject)
+
+
+seats_router = APIRouter(
+    prefix="/v1/admin/seats",
+    tags=["users"],
+    responses=error_responses(NotAuthenticated, PermissionDenied),
+)
+
+
+@seats_router.get("", response_model=SeatsOut)
+async def seat_usage(session: DbSession, subject: SeatsViewer) -> SeatsOut:
+    """Seats used / allowed (`users.max`), and seat holders by role and group. A user whose
+    only role is `viewer` holds no seat (DECISIONS §12.2)."""
+    found = await seats.usage(session, subject.tenant_id)
+    return SeatsOut(
+        used=found.used,
+        allowed=found.allowed,
+        breakdown={"by_role": found.by_role, "by_group": found.by_group},
+    )

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
-from m3crm.kernel.audit import EntityRef, SystemActor
+from m3crm.kernel.audit import Actor, EntityRef, SystemActor
 from m3crm.kernel.db.session import Database, bind_tenant
 from m3crm.kernel.entitlements import record_monthly_usage
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
@@ -239,6 +239,34 @@ async def verify_email(session: AsyncSession, token: str) -> User:
     return user
 
 
+async def send_password_reset(
+    session: AsyncSession, settings: Settings, notifier: Notifier, user: User, actor: Actor
+) -> None:
+    """A reset link by e-mail to `user` (the forgotten-password flow, and an admin's
+    "reset password"); audited as `auth.password_reset.requested` by `actor`."""
+    token = await _one_time(
+        session, user, TokenPurpose.RESET_PASSWORD, timedelta(minutes=RESET_MINUTES)
+    )
+    base = settings.base_url.rstrip("/")
+    await notifier.dispatch(
+        session,
+        SystemActor(TenantId(user.tenant_id), user.id),
+        DispatchRequest(
+            channel=Channel.EMAIL,
+            to=user.email,
+            family="auth.password_reset",
+            payload={
+                "reset_url": f"{base}/reset-password?token={token}",
+                "name": user.full_name,
+                "minutes": RESET_MINUTES,
+            },
+            locale=user.locale,
+            correlation_key=f"reset:{hash_token(token)[:32]}",
+        ),
+    )
+    await audit.record(session, actor, "auth.password_reset.requested", EntityRef("user", user.id))
+
+
 async def request_password_reset(
     database: Database, settings: Settings, notifier: Notifier, email: str, workspace: str | None
 ) -> None:
@@ -257,30 +285,9 @@ async def request_password_reset(
             user = await repository.user(session, candidate.user_id)
             if user is None:
                 continue
-            token = await _one_time(
-                session, user, TokenPurpose.RESET_PASSWORD, timedelta(minutes=RESET_MINUTES)
+            await send_password_reset(
+                session, settings, notifier, user, SystemActor(TenantId(user.tenant_id), user.id)
             )
-            base = settings.base_url.rstrip("/")
-            await notifier.dispatch(
-                session,
-                SystemActor(TenantId(user.tenant_id), user.id),
-                DispatchRequest(
-                    channel=Channel.EMAIL,
-                    to=user.email,
-                    family="auth.password_reset",
-                    payload={
-                        "reset_url": f"{base}/reset-password?token={token}",
-                        "name": user.full_name,
-                        "minutes": RESET_MINUTES,
-                    },
-                    locale=user.locale,
-                    correlation_key=f"reset:{hash_token(token)[:32]}",
-                ),
-            )
-            await audit.record(
-                session, SystemActor(TenantId(user.tenant_id), user.id),
-                "auth.password_reset.requested", EntityRef("user", user.id),
-            )  # fmt: skip
 
 
 async def reset_password(session: AsyncSession, token: str, password: str) -> User:

@@ -1,8 +1,9 @@
 """Invitations (spec §1.4): invite with roles, resend, revoke, accept.
 
-Seats: active and suspended users plus pending invitations count against the plan's
-`users.max`; an invitation that would exceed it is refused (422 `LIMIT_REACHED`), and so
-is an acceptance when the seats were taken meanwhile. The token is single-use, expires
+Seats (`seats`): active and suspended users plus pending invitations count against the
+plan's `users.max` (a `viewer`-only one counts none); an invitation that would exceed it
+is refused (422 `LIMIT_REACHED`), and so is an acceptance when the seats were taken
+meanwhile. The token is single-use, expires
 after `INVITE_DAYS`, and carries its tenant (no pre-tenant lookup).
 """
 
@@ -18,7 +19,7 @@ from m3crm.kernel import audit
 from m3crm.kernel.audit import Actor, EntityRef, SystemActor
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.db.session import bind_tenant
-from m3crm.kernel.entitlements import load_entitlements, record_monthly_usage
+from m3crm.kernel.entitlements import record_monthly_usage
 from m3crm.kernel.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
@@ -26,7 +27,7 @@ from m3crm.kernel.tenancy.models import Tenant, User
 from m3crm.kernel.tenancy.service import create_user
 from m3crm.modules.access.repository import RoleRepository
 from m3crm.modules.access.service import access
-from m3crm.modules.identity import repository
+from m3crm.modules.identity import repository, seats
 from m3crm.modules.identity.authentication import InvalidToken, check_password
 from m3crm.modules.identity.models import Invite, UserProfile
 from m3crm.modules.identity.secrets import hash_password, hash_token, new_token, token_tenant
@@ -37,18 +38,6 @@ from m3crm.settings import Settings
 
 INVITE_DAYS = 7
 INVITABLE_ROLES_EXCLUDED = frozenset({"super_admin"})
-
-
-async def _require_seat(session: AsyncSession, tenant_id: TenantId, adding: int = 1) -> None:
-    entitlements = await load_entitlements(session, tenant_id)
-    taken = await repository.seats_taken(session, datetime.now(UTC))
-    entitlements = type(entitlements)(
-        plan_code=entitlements.plan_code,
-        features=entitlements.features,
-        limits=entitlements.limits,
-        usage={**entitlements.usage, "users.max": taken},
-    )
-    entitlements.require_limit("users.max", adding=adding)
 
 
 async def _send(
@@ -92,7 +81,7 @@ async def invite(
         raise ValidationFailed({"roles": N_("One of these roles does not exist.")})
     if await repository.user_by_email(session, email) is not None:
         raise Conflict(N_("This person is already a user here."))
-    await _require_seat(session, subject.tenant_id)
+    await seats.require_seat(session, subject.tenant_id, 1 if seats.roles_take_seat(roles) else 0)
     token, digest = new_token(subject.tenant_id)
     row = Invite(
         tenant_id=subject.tenant_id,
@@ -169,7 +158,8 @@ async def accept(session: AsyncSession, *, token: str, full_name: str, password:
         raise Conflict(N_("This person is already a user here."))
     row.accepted_at = now  # frees the invitation's seat for the user about to take it
     await session.flush()
-    await _require_seat(session, TenantId(tenant_id))
+    adding = 1 if seats.roles_take_seat(row.role_codes) else 0
+    await seats.require_seat(session, TenantId(tenant_id), adding)
     user = await create_user(
         session, tenant_id=TenantId(tenant_id), email=row.email, full_name=full_name,
         is_verified=True, password_hash=hash_password(password),

@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import EntityRef, record
 from m3crm.kernel.auth import AuthSubject
-from m3crm.kernel.entitlements import load_entitlements
-from m3crm.kernel.errors import Conflict, InvalidTransition, LimitReached
+from m3crm.kernel.errors import Conflict, InvalidTransition, ValidationFailed
 from m3crm.kernel.i18n import N_
+from m3crm.kernel.ownership import owned_records, reassign_all
 from m3crm.kernel.pagination import Page, PageRequest
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.access.service import access as access_service
+from m3crm.modules.identity import seats
 from m3crm.modules.identity.repository_users import UserRepository, revoke_sessions
 
 ACTIVE, SUSPENDED, DEACTIVATED = UserStatus.ACTIVE, UserStatus.SUSPENDED, UserStatus.DEACTIVATED
@@ -34,7 +35,7 @@ TRANSITIONS: dict[tuple[UserStatus, UserStatus], str] = {
     (DEACTIVATED, ACTIVE): "user.reinstated",
 }
 REVOKED_REASON = "user_suspended"
-SEATS = "users.max"
+FORCED_REASON = "forced_logout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,8 @@ class UserChanges:
     full_name: str | None = None
     locale: str | None = None
     status: UserStatus | None = None
+    reassign_to: UUID | None = None
+    """Suspend / deactivate: the new owner of the user's records (DECISIONS §12.4)."""
 
 
 def _profile(user: User) -> dict[str, Any]:
@@ -96,6 +99,7 @@ class UserAdminService:
             if action is None:
                 raise InvalidTransition("user", user.status.value, changes.status.value)
             await self._check_transition(session, subject, repo, user, changes.status)
+            await self._hand_over(session, subject, repo, user, changes.status, changes.reassign_to)
 
         before = _profile(user)
         if changes.full_name is not None:
@@ -130,6 +134,66 @@ class UserAdminService:
         """`DELETE`: deactivate (rows are kept); already deactivated changes nothing."""
         return await self.update(session, subject, user_id, UserChanges(status=DEACTIVATED))
 
+    async def transition(
+        self,
+        session: AsyncSession,
+        subject: AuthSubject,
+        user_id: UUID,
+        target: UserStatus,
+        reassign_to: UUID | None = None,
+    ) -> UserWithRoles:
+        """`POST …/suspend|deactivate|reinstate`: like a PATCH of `status`, except that
+        asking for the status the user already has is an invalid transition (409)."""
+        user = await UserRepository(session, subject.tenant_id).get_or_404(user_id)
+        if user.status == target:
+            raise InvalidTransition("user", user.status.value, target.value)
+        changes = UserChanges(status=target, reassign_to=reassign_to)
+        return await self.update(session, subject, user_id, changes)
+
+    async def force_logout(self, session: AsyncSession, subject: AuthSubject, user_id: UUID) -> int:
+        """End every session of the user now; audited `user.force_logout`. The number
+        of sessions ended."""
+        user = await UserRepository(session, subject.tenant_id).get_or_404(user_id)
+        ended = await revoke_sessions(session, subject.tenant_id, user.id, FORCED_REASON)
+        await record(
+            session, subject, "user.force_logout", EntityRef("user", user.id),
+            after={"sessions_ended": ended},
+        )  # fmt: skip
+        return ended
+
+    async def _hand_over(
+        self,
+        session: AsyncSession,
+        subject: AuthSubject,
+        repo: UserRepository,
+        user: User,
+        target: UserStatus,
+        reassign_to: UUID | None,
+    ) -> None:
+        """Move the user's records to `reassign_to` (suspend, deactivate); deactivating
+        a user who owns records without one is refused (409 with `details.owned`)."""
+        if target == ACTIVE:
+            return
+        if reassign_to is None:
+            if target == DEACTIVATED:
+                owned = await owned_records(session, subject.tenant_id, user.id)
+                if owned:
+                    raise Conflict(
+                        N_("This user owns records: choose who takes them over."),
+                        details={"owned": owned},
+                    )
+            return
+        heir = await repo.get(reassign_to)
+        if heir is None or heir.id == user.id or heir.status != ACTIVE:
+            raise ValidationFailed(
+                {"reassign_to": N_("Choose another active user of this organisation.")}
+            )
+        moved = await reassign_all(session, subject, user.id, heir.id)
+        await record(
+            session, subject, "user.records.reassigned", EntityRef("user", user.id),
+            after={"to": str(heir.id), "moved": moved},
+        )  # fmt: skip
+
     async def _check_transition(
         self,
         session: AsyncSession,
@@ -144,9 +208,8 @@ class UserAdminService:
             if await access_service.is_last_super_admin(session, subject.tenant_id, user):
                 raise Conflict(N_("The organisation must keep at least one active super admin."))
         elif user.status == DEACTIVATED:
-            limit = (await load_entitlements(session, subject.tenant_id)).limits.get(SEATS, 0)
-            if await repo.seats_in_use() + 1 > limit:
-                raise LimitReached(SEATS, limit)
+            takes = await seats.user_takes_seat(session, subject.tenant_id, user.id)
+            await seats.require_seat(session, subject.tenant_id, 1 if takes else 0)
 
     async def _with_roles(
         self, session: AsyncSession, subject: AuthSubject, users: list[User]

@@ -51,6 +51,7 @@ _APPROVAL = _vars("requester", "subject", "link")
 _TASK = _vars("title", "due", optional=("link",))
 _RUN = _vars("type", "status", optional=("reason",))
 _ACCESS = _vars("requester", "what", "kind")
+_SEATS = _vars("used", "allowed")
 _FOLLOWED = _vars("contact", "change", optional=("actor",))
 # A run's status in Arabic words (the payload carries the English state code).
 _AR_STATUS = (
@@ -168,6 +169,13 @@ SEEDS: Final[tuple[Seed, ...]] = (
          "{% endif %} {{ what }}.",
          subject="{% if kind == 'upgrade' %}طلب ترقية الباقة{% else %}طلب صلاحية وصول{% endif %}",
          variables=_ACCESS),
+    # tenant.seat_limit_reached — an invite or reinstatement refused for lack of seats
+    Seed("tenant.seat_limit_reached", Channel.INBOX, "en", "Seat limit reached (inbox)",
+         "A user could not be added: all {{ allowed }} seats of your plan are in use.",
+         subject="Seat limit reached", variables=_SEATS),
+    Seed("tenant.seat_limit_reached", Channel.INBOX, "ar", "بلوغ حد المقاعد (الوارد)",
+         "تعذّرت إضافة مستخدم: كل مقاعد باقتك ({{ allowed }}) مستخدمة.",
+         subject="بلوغ حد المقاعد", variables=_SEATS),
     # contact.followed_changed — a follower of a contact learns it changed (DECISIONS §3.2)
     Seed("contact.followed_changed", Channel.INBOX, "en", "Followed contact changed (inbox)",
          "{{ actor or 'Someone' }} {% if change == 'owner' %}changed the owner of"

@@ -1,0 +1,176 @@
+"""Seats (spec §12 "Seat Management", DECISIONS §12.2): who holds one, the limit check,
+and the report of a refusal.
+
+A seat is held by every user who is not deactivated and by every pending invitation,
+except that a user (or invitation) whose only role is `viewer` (read-only) holds none.
+Checks take a per-tenant transaction lock first (`pg_advisory_xact_lock`), so two
+concurrent invitations for the last seat cannot both count it free: the second waits for
+the first to commit, then counts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID
+
+import structlog
+from sqlalchemy import ColumnElement, and_, exists, func, not_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from m3crm.kernel import audit
+from m3crm.kernel.audit import Actor, EntityRef, SystemActor
+from m3crm.kernel.db.session import Database
+from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.errors import LimitReached
+from m3crm.kernel.ids import TenantId
+from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.modules.access.models import Role, UserRole
+from m3crm.modules.access.repository import active_users_with_permission
+from m3crm.modules.identity.models import Invite
+from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
+from m3crm.modules.notify.models import Channel, InboxCategory, Severity
+from m3crm.modules.notify.throttle import NoThrottle
+
+SEATS = "users.max"
+FREE_ROLES = frozenset({"viewer"})
+"""Roles that hold no seat (read-only); a user holding any other role holds one."""
+LIMIT_ACTION = "tenant.seat.limit_reached"
+LIMIT_FAMILY = "tenant.seat_limit_reached"
+ADMIN_PERMISSION = "user.invite"
+"""Who hears of a refused seat: those who can invite."""
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SeatUsage:
+    used: int
+    allowed: int
+    by_role: dict[str, int] = field(default_factory=dict)
+    by_group: dict[str, int] = field(default_factory=dict)
+
+
+def roles_take_seat(roles: Iterable[str]) -> bool:
+    """No role at all still takes a seat (the user may be given roles at any time)."""
+    held = set(roles)
+    return not held or not held <= FREE_ROLES
+
+
+def _free_user() -> ColumnElement[bool]:
+    """The user holds roles, all of them free ones."""
+    any_role = exists().where(UserRole.tenant_id == User.tenant_id, UserRole.user_id == User.id)
+    paid_role = (
+        exists()
+        .where(
+            UserRole.tenant_id == User.tenant_id,
+            UserRole.user_id == User.id,
+            Role.tenant_id == UserRole.tenant_id,
+            Role.id == UserRole.role_id,
+        )
+        .where(Role.code.not_in(FREE_ROLES))
+    )
+    return and_(any_role, not_(paid_role))
+
+
+def _seat_users() -> ColumnElement[bool]:
+    return and_(User.status != UserStatus.DEACTIVATED, not_(_free_user()))
+
+
+async def lock_seats(session: AsyncSession, tenant_id: TenantId) -> None:
+    """Serialise seat checks of the tenant until this transaction ends."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"seats:{tenant_id}"}
+    )
+
+
+async def seats_used(session: AsyncSession, tenant_id: TenantId) -> int:
+    now = datetime.now(UTC)
+    users = select(func.count(User.id)).where(User.tenant_id == tenant_id, _seat_users())
+    invites = select(func.count(Invite.id)).where(
+        Invite.tenant_id == tenant_id,
+        Invite.accepted_at.is_(None),
+        Invite.revoked_at.is_(None),
+        Invite.expires_at > now,
+        not_(Invite.role_codes.contained_by(sorted(FREE_ROLES))),
+    )
+    return int((await session.execute(users)).scalar_one()) + int(
+        (await session.execute(invites)).scalar_one()
+    )
+
+
+async def seats_allowed(session: AsyncSession, tenant_id: TenantId) -> int:
+    return (await load_entitlements(session, tenant_id)).limits.get(SEATS, 0)
+
+
+async def require_seat(session: AsyncSession, tenant_id: TenantId, adding: int = 1) -> None:
+    """422 `LIMIT_REACHED` when `adding` more seats exceed the plan's `users.max`. Takes
+    the tenant's seat lock first (held until the transaction ends)."""
+    if adding <= 0:
+        return
+    await lock_seats(session, tenant_id)
+    allowed = await seats_allowed(session, tenant_id)
+    if await seats_used(session, tenant_id) + adding > allowed:
+        raise LimitReached(SEATS, allowed)
+
+
+async def user_takes_seat(session: AsyncSession, tenant_id: TenantId, user_id: UUID) -> bool:
+    stmt = select(not_(_free_user())).where(User.tenant_id == tenant_id, User.id == user_id)
+    return bool((await session.execute(stmt)).scalar_one_or_none() or False)
+
+
+async def usage(session: AsyncSession, tenant_id: TenantId) -> SeatUsage:
+    """`GET /v1/admin/seats`: used / allowed, and seat-holding users per role (a user with
+    two roles appears under both). Groups are empty until a groups module registers."""
+    stmt = (
+        select(Role.code, func.count(func.distinct(User.id)))
+        .select_from(User)
+        .join(UserRole, and_(UserRole.tenant_id == User.tenant_id, UserRole.user_id == User.id))
+        .join(Role, and_(Role.tenant_id == UserRole.tenant_id, Role.id == UserRole.role_id))
+        .where(User.tenant_id == tenant_id, _seat_users())
+        .group_by(Role.code)
+        .order_by(Role.code)
+    )
+    by_role = {code: int(n) for code, n in (await session.execute(stmt)).all()}
+    return SeatUsage(
+        used=await seats_used(session, tenant_id),
+        allowed=await seats_allowed(session, tenant_id),
+        by_role=by_role,
+        by_group={},
+    )
+
+
+async def report_seat_limit(database: Database, actor: Actor, refused: LimitReached) -> None:
+    """`tenant.seat.limit_reached` audited, and every admin told in the inbox (once a day
+    per tenant), in a transaction of its own: the refused request's transaction rolls
+    back, the record of the refusal must not. Never raises (the 422 stands)."""
+    try:
+        async with database.transaction(actor.tenant_id, actor.user_id) as own:
+            await audit.record(
+                own, actor, LIMIT_ACTION, EntityRef("tenant", actor.tenant_id),
+                after=dict(refused.details),
+            )  # fmt: skip
+            allowed = int(refused.details.get("limit", 0) or 0)
+            used = await seats_used(own, actor.tenant_id)
+            day = datetime.now(UTC).date().isoformat()
+            notifier = Notifier(NoThrottle())
+            for admin_id in await active_users_with_permission(
+                own, actor.tenant_id, ADMIN_PERMISSION
+            ):
+                await notifier.dispatch(
+                    own,
+                    SystemActor(actor.tenant_id),
+                    DispatchRequest(
+                        channel=Channel.INBOX,
+                        family=LIMIT_FAMILY,
+                        payload={"used": used, "allowed": allowed},
+                        recipient_user_id=admin_id,
+                        correlation_key=f"seat-limit:{actor.tenant_id}:{admin_id}:{day}",
+                        link_url="/admin/users",
+                        category=InboxCategory.SYSTEM,
+                        severity=Severity.WARNING,
+                    ),
+                )
+    except Exception:  # the refusal is what the caller must see
+        log.exception("seat_limit_report_failed", tenant_id=str(actor.tenant_id))
