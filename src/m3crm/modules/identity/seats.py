@@ -18,6 +18,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy import ColumnElement, and_, exists, func, not_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import Actor, EntityRef, SystemActor
@@ -59,17 +60,17 @@ def roles_take_seat(roles: Iterable[str]) -> bool:
 
 
 def _free_user() -> ColumnElement[bool]:
-    """The user holds roles, all of them free ones."""
-    any_role = exists().where(UserRole.tenant_id == User.tenant_id, UserRole.user_id == User.id)
-    paid_role = (
-        exists()
-        .where(
-            UserRole.tenant_id == User.tenant_id,
-            UserRole.user_id == User.id,
-            Role.tenant_id == UserRole.tenant_id,
-            Role.id == UserRole.role_id,
-        )
-        .where(Role.code.not_in(FREE_ROLES))
+    """The user holds roles, all of them free ones (aliases: the breakdown joins the
+    role tables too)."""
+    held, role = aliased(UserRole), aliased(Role)
+    any_role = exists().where(held.tenant_id == User.tenant_id, held.user_id == User.id)
+    mine = aliased(UserRole)
+    paid_role = exists().where(
+        mine.tenant_id == User.tenant_id,
+        mine.user_id == User.id,
+        role.tenant_id == mine.tenant_id,
+        role.id == mine.role_id,
+        role.code.not_in(FREE_ROLES),
     )
     return and_(any_role, not_(paid_role))
 

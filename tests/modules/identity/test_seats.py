@@ -1,0 +1,89 @@
+"""Seats (DECISIONS §12.2): `GET /v1/admin/seats`, viewer-only users, the last-seat race."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from m3crm.kernel.db.session import Database
+from m3crm.kernel.errors import LimitReached
+from m3crm.kernel.tenancy.models import UserStatus
+from m3crm.kernel.tenancy.service import create_user
+from m3crm.modules.identity import seats
+from tests.conftest import World
+from tests.factories import make_tenant, make_user
+from tests.harness import MigratedDatabase
+from tests.modules.identity.test_users_admin import new_user
+
+
+async def test_seat_usage_and_viewer_rule(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    h = world.headers(world.a)
+    before = (await client.get("/v1/admin/seats", headers=h)).json()
+    assert set(before) == {"used", "allowed", "breakdown"}
+    assert before["breakdown"]["by_group"] == {} and before["allowed"] == 25
+    await new_user(session, world, "viewer@alpha.test", role="viewer")
+    after = (await client.get("/v1/admin/seats", headers=h)).json()
+    assert after["used"] == before["used"]  # a viewer-only user holds no seat
+    await new_user(session, world, "agent2@alpha.test", role="sales_agent")
+    after = (await client.get("/v1/admin/seats", headers=h)).json()
+    assert after["used"] == before["used"] + 1
+    assert after["breakdown"]["by_role"]["sales_agent"] >= 1
+    assert (await client.get("/v1/admin/seats")).status_code == 401
+    r = await client.get("/v1/admin/seats", headers=world.headers(world.a, "member"))
+    assert r.status_code == 403
+
+
+async def test_deactivated_viewer_is_reinstated_without_a_seat(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    # DevFree: 3 seats, all taken by B's admin, agent and member.
+    from m3crm.kernel.db.session import bind_tenant
+
+    await bind_tenant(session, world.b.id, None)
+    gone = await make_user(
+        session, tenant_id=world.b.id, email="v@bravo.test", role="viewer",
+        status=UserStatus.DEACTIVATED,
+    )  # fmt: skip
+    r = await client.post(f"/v1/admin/users/{gone}/reinstate", headers=world.headers(world.b))
+    assert r.status_code == 200
+
+
+async def test_two_concurrent_claims_for_the_last_seat(
+    test_db: MigratedDatabase, database: Database
+) -> None:
+    owner = create_async_engine(test_db.urls.owner)
+    slug = f"race{uuid4().hex[:8]}"
+    async with AsyncSession(owner) as s, s.begin():
+        tenant = await make_tenant(s, slug=slug, plan_code="DevFree")
+        pass  # admin, agent, member: 3 users, 3 seats
+    async with AsyncSession(owner) as s, s.begin():
+        from sqlalchemy import update
+
+        from m3crm.kernel.tenancy.models import User
+
+        await s.execute(
+            update(User).where(User.id.in_([tenant.member_id]))
+            .values(status=UserStatus.DEACTIVATED)
+        )  # fmt: skip
+    await owner.dispose()
+
+    async def claim(n: int) -> bool:
+        try:
+            async with database.transaction(tenant.id) as s:
+                await seats.require_seat(s, tenant.id)
+                await asyncio.sleep(0.3)  # the other claim runs meanwhile
+                await create_user(
+                    s, tenant_id=tenant.id, email=f"n{n}@{slug}.test", full_name=f"N{n}"
+                )
+            return True
+        except LimitReached:
+            return False
+
+    # Admin and agent hold two of three seats (the member is deactivated): one is free.
+    wins = await asyncio.gather(claim(1), claim(2))
+    assert sorted(wins) == [False, True]
