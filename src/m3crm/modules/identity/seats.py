@@ -13,12 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from uuid import UUID
 
 import structlog
-from sqlalchemy import ColumnElement, and_, exists, func, not_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import Actor, EntityRef, SystemActor
@@ -26,17 +23,14 @@ from m3crm.kernel.db.session import Database
 from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import LimitReached
 from m3crm.kernel.ids import TenantId
-from m3crm.kernel.tenancy.models import User, UserStatus
-from m3crm.modules.access.models import Role, UserRole
 from m3crm.modules.access.repository import active_users_with_permission
-from m3crm.modules.identity.models import Invite
+from m3crm.modules.identity import repository_seats as repo
+from m3crm.modules.identity.repository_seats import FREE_ROLES
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import Channel, InboxCategory, Severity
 from m3crm.modules.notify.throttle import NoThrottle
 
 SEATS = "users.max"
-FREE_ROLES = frozenset({"viewer"})
-"""Roles that hold no seat (read-only); a user holding any other role holds one."""
 LIMIT_ACTION = "tenant.seat.limit_reached"
 LIMIT_FAMILY = "tenant.seat_limit_reached"
 ADMIN_PERMISSION = "user.invite"
@@ -59,48 +53,6 @@ def roles_take_seat(roles: Iterable[str]) -> bool:
     return not held or not held <= FREE_ROLES
 
 
-def _free_user() -> ColumnElement[bool]:
-    """The user holds roles, all of them free ones (aliases: the breakdown joins the
-    role tables too)."""
-    held, role = aliased(UserRole), aliased(Role)
-    any_role = exists().where(held.tenant_id == User.tenant_id, held.user_id == User.id)
-    mine = aliased(UserRole)
-    paid_role = exists().where(
-        mine.tenant_id == User.tenant_id,
-        mine.user_id == User.id,
-        role.tenant_id == mine.tenant_id,
-        role.id == mine.role_id,
-        role.code.not_in(FREE_ROLES),
-    )
-    return and_(any_role, not_(paid_role))
-
-
-def _seat_users() -> ColumnElement[bool]:
-    return and_(User.status != UserStatus.DEACTIVATED, not_(_free_user()))
-
-
-async def lock_seats(session: AsyncSession, tenant_id: TenantId) -> None:
-    """Serialise seat checks of the tenant until this transaction ends."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"seats:{tenant_id}"}
-    )
-
-
-async def seats_used(session: AsyncSession, tenant_id: TenantId) -> int:
-    now = datetime.now(UTC)
-    users = select(func.count(User.id)).where(User.tenant_id == tenant_id, _seat_users())
-    invites = select(func.count(Invite.id)).where(
-        Invite.tenant_id == tenant_id,
-        Invite.accepted_at.is_(None),
-        Invite.revoked_at.is_(None),
-        Invite.expires_at > now,
-        not_(Invite.role_codes.contained_by(sorted(FREE_ROLES))),
-    )
-    return int((await session.execute(users)).scalar_one()) + int(
-        (await session.execute(invites)).scalar_one()
-    )
-
-
 async def seats_allowed(session: AsyncSession, tenant_id: TenantId) -> int:
     return (await load_entitlements(session, tenant_id)).limits.get(SEATS, 0)
 
@@ -110,32 +62,18 @@ async def require_seat(session: AsyncSession, tenant_id: TenantId, adding: int =
     the tenant's seat lock first (held until the transaction ends)."""
     if adding <= 0:
         return
-    await lock_seats(session, tenant_id)
+    await repo.lock_seats(session, tenant_id)
     allowed = await seats_allowed(session, tenant_id)
-    if await seats_used(session, tenant_id) + adding > allowed:
+    if await repo.seats_used(session, tenant_id) + adding > allowed:
         raise LimitReached(SEATS, allowed)
-
-
-async def user_takes_seat(session: AsyncSession, tenant_id: TenantId, user_id: UUID) -> bool:
-    stmt = select(not_(_free_user())).where(User.tenant_id == tenant_id, User.id == user_id)
-    return bool((await session.execute(stmt)).scalar_one_or_none() or False)
 
 
 async def usage(session: AsyncSession, tenant_id: TenantId) -> SeatUsage:
     """`GET /v1/admin/seats`: used / allowed, and seat-holding users per role (a user with
     two roles appears under both). Groups are empty until a groups module registers."""
-    stmt = (
-        select(Role.code, func.count(func.distinct(User.id)))
-        .select_from(User)
-        .join(UserRole, and_(UserRole.tenant_id == User.tenant_id, UserRole.user_id == User.id))
-        .join(Role, and_(Role.tenant_id == UserRole.tenant_id, Role.id == UserRole.role_id))
-        .where(User.tenant_id == tenant_id, _seat_users())
-        .group_by(Role.code)
-        .order_by(Role.code)
-    )
-    by_role = {code: int(n) for code, n in (await session.execute(stmt)).all()}
+    by_role = await repo.seat_holders_by_role(session, tenant_id)
     return SeatUsage(
-        used=await seats_used(session, tenant_id),
+        used=await repo.seats_used(session, tenant_id),
         allowed=await seats_allowed(session, tenant_id),
         by_role=by_role,
         by_group={},
@@ -153,7 +91,7 @@ async def report_seat_limit(database: Database, actor: Actor, refused: LimitReac
                 after=dict(refused.details),
             )  # fmt: skip
             allowed = int(refused.details.get("limit", 0) or 0)
-            used = await seats_used(own, actor.tenant_id)
+            used = await repo.seats_used(own, actor.tenant_id)
             day = datetime.now(UTC).date().isoformat()
             notifier = Notifier(NoThrottle())
             for admin_id in await active_users_with_permission(

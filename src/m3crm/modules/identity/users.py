@@ -22,7 +22,7 @@ from m3crm.kernel.ownership import owned_records, reassign_all
 from m3crm.kernel.pagination import Page, PageRequest
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.access.service import access as access_service
-from m3crm.modules.identity import seats
+from m3crm.modules.identity import repository_seats, seats
 from m3crm.modules.identity.repository_users import UserRepository, revoke_sessions
 
 ACTIVE, SUSPENDED, DEACTIVATED = UserStatus.ACTIVE, UserStatus.SUSPENDED, UserStatus.DEACTIVATED
@@ -208,7 +208,7 @@ class UserAdminService:
             if await access_service.is_last_super_admin(session, subject.tenant_id, user):
                 raise Conflict(N_("The organisation must keep at least one active super admin."))
         elif user.status == DEACTIVATED:
-            takes = await seats.user_takes_seat(session, subject.tenant_id, user.id)
+            takes = await repository_seats.user_takes_seat(session, subject.tenant_id, user.id)
             await seats.require_seat(session, subject.tenant_id, 1 if takes else 0)
 
     async def _with_roles(
