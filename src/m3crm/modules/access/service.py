@@ -261,10 +261,7 @@ class AccessService:
         if holders:
             raise Conflict(
                 N_("This role is in use: give its users another role first."),
-                details={
-                    "users": [{"id": str(uid), "email": email} for uid, email in holders],
-                    "groups": [],
-                },
+                details={"users": [{"id": str(uid), "email": email} for uid, email in holders]},
             )
         codes = sorted(await repository.role_permission_codes(session, tenant_id, [role.id]))
         before = {"code": role.code, "name": role.name, "permissions": codes}
