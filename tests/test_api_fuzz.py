@@ -58,6 +58,11 @@ SEMANTIC_422 = {
     "POST /v1/segments": "the segment language (fields, operators, value types)",
     "PATCH /v1/segments/{segment_id}": "the segment language (fields, operators, value types)",
     "POST /v1/segments/preview": "the segment language (fields, operators, value types)",
+    "POST /v1/admin/roles": "permission codes from the registry; `roles.max`",
+    "PATCH /v1/admin/roles/{role_id}": "permission codes from the registry",
+    "POST /v1/admin/roles/hierarchy": "two different roles of the tenant",
+    "POST /v1/admin/groups": "`groups.max`",
+    "POST /v1/admin/groups/{group_id}/members": "one or more users of the tenant",
 }
 
 

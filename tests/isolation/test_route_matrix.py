@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World
+from tests.modules.access.helpers import edge_ref, group_ref
 from tests.modules.contacts.helpers import (
     channel_ref,
     company_ref,
@@ -70,6 +71,8 @@ ID_MAKERS: dict[str, IdMaker] = {
     "field_id": field_ref,
     "import_id": import_ref,
     "link_id": link_ref,
+    "group_id": group_ref,
+    "edge_id": edge_ref,
 }
 
 

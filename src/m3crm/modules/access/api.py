@@ -1,38 +1,188 @@
-"""JSON API of roles and role assignment: `/v1/admin/roles`, `/v1/admin/users/{id}/roles`."""
+"""JSON API of roles, role assignment, the role hierarchy and groups.
+
+`/v1/admin/roles[/{id}]`, `/v1/admin/roles/hierarchy[/{edge_id}]`, `/v1/admin/users/{id}/roles`,
+`/v1/admin/groups[/{id}[/members[/{user_id}]]]` (spec §3A.4, §12.5). Group routes need the
+plan feature `rbac.groups`, hierarchy routes `rbac.roleHierarchy`: a caller without the
+permission is 403 first, then a plan without the feature is 402.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
-from m3crm.kernel.auth import AuthSubject, DbSession, require
+from m3crm.kernel.auth import AuthSubject, DbSession, Subject, require
+from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import (
     Conflict,
+    LimitReached,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    PlanRequired,
     ValidationFailed,
     error_responses,
 )
 from m3crm.kernel.permission_codes import PERMISSIONS, PermissionDef
+from m3crm.modules.access.groups import groups
+from m3crm.modules.access.models import Group, GroupMember, Role, RoleHierarchy
 from m3crm.modules.access.schemas import (
+    GroupDetailOut,
+    GroupIn,
+    GroupMemberOut,
+    GroupMembersIn,
+    GroupOut,
+    GroupPatch,
+    HierarchyEdgeIn,
+    HierarchyEdgeOut,
     PermissionOut,
+    RoleIn,
     RoleOut,
+    RolePatch,
     RolePermissionsOut,
     UserRolesIn,
     UserRolesOut,
 )
 from m3crm.modules.access.service import access
 
+GROUPS_FEATURE = "rbac.groups"
+HIERARCHY_FEATURE = "rbac.roleHierarchy"
+
+
+def gated(code: str, feature: str) -> Callable[[AuthSubject, DbSession], Awaitable[AuthSubject]]:
+    """Dependency: `require(code)` (401, 403), then the plan must include `feature` (402)."""
+    permitted = require(code)
+
+    async def dependency(subject: Subject, session: DbSession) -> AuthSubject:
+        await permitted(subject)
+        (await load_entitlements(session, subject.tenant_id)).require_feature(feature)
+        return subject
+
+    dependency.__name__ = f"gated_{code.replace('.', '_')}"
+    return dependency
+
+
 RoleReader = Annotated[AuthSubject, Depends(require("role.read"))]
 RoleAssigner = Annotated[AuthSubject, Depends(require("role.assign"))]
+RoleManager = Annotated[AuthSubject, Depends(require("roles.manage"))]
+HierarchyReader = Annotated[AuthSubject, Depends(gated("role.read", HIERARCHY_FEATURE))]
+HierarchyManager = Annotated[
+    AuthSubject, Depends(gated("roles.hierarchy.manage", HIERARCHY_FEATURE))
+]
+GroupReader = Annotated[AuthSubject, Depends(gated("user.read", GROUPS_FEATURE))]
+GroupManager = Annotated[AuthSubject, Depends(gated("groups.manage", GROUPS_FEATURE))]
+MemberManager = Annotated[AuthSubject, Depends(gated("groups.members.manage", GROUPS_FEATURE))]
 
 router = APIRouter(
     tags=["access"],
     responses=error_responses(NotAuthenticated, PermissionDenied, ValidationFailed),
 )
+
+
+def _edge(edge: RoleHierarchy, parent: Role, child: Role) -> HierarchyEdgeOut:
+    return HierarchyEdgeOut(
+        id=edge.id,
+        parent_role_id=parent.id,
+        parent_code=parent.code,
+        child_role_id=child.id,
+        child_code=child.code,
+    )
+
+
+@router.get(
+    "/v1/admin/roles/hierarchy",
+    response_model=list[HierarchyEdgeOut],
+    responses=error_responses(PlanRequired),
+)
+async def list_hierarchy(session: DbSession, subject: HierarchyReader) -> list[HierarchyEdgeOut]:
+    """Every parent → child edge of the role tree."""
+    return [_edge(*found) for found in await access.hierarchy(session, subject)]
+
+
+@router.post(
+    "/v1/admin/roles/hierarchy",
+    status_code=201,
+    response_model=HierarchyEdgeOut,
+    responses=error_responses(PlanRequired, Conflict),
+)
+async def add_hierarchy_edge(
+    body: HierarchyEdgeIn, session: DbSession, subject: HierarchyManager
+) -> HierarchyEdgeOut:
+    """409 `CONFLICT` with `details.cycle` (role codes round the cycle) when the edge
+    would close one. Audited as `role.hierarchy.added`."""
+    return _edge(*await access.add_edge(session, subject, body.parent_role_id, body.child_role_id))
+
+
+@router.delete(
+    "/v1/admin/roles/hierarchy/{edge_id}",
+    status_code=204,
+    responses=error_responses(PlanRequired, NotFound),
+)
+async def remove_hierarchy_edge(
+    edge_id: UUID, session: DbSession, subject: HierarchyManager
+) -> Response:
+    """Audited as `role.hierarchy.removed`."""
+    await access.remove_edge(session, subject, edge_id)
+    return Response(status_code=204)
+
+
+def _role(role: Role, user_count: int) -> RoleOut:
+    return RoleOut(
+        id=role.id,
+        code=role.code,
+        name=role.name,
+        is_system=role.is_system,
+        user_count=user_count,
+    )
+
+
+@router.post(
+    "/v1/admin/roles",
+    status_code=201,
+    response_model=RoleOut,
+    responses=error_responses(Conflict, LimitReached),
+)
+async def create_role(body: RoleIn, session: DbSession, subject: RoleManager) -> RoleOut:
+    """A custom role with codes from the registry (422 on `permissions` otherwise).
+    Audited as `role.created`."""
+    role = await access.create_role(
+        session, subject, code=body.code, name=body.name, permissions=body.permissions
+    )
+    return _role(role, 0)
+
+
+@router.patch(
+    "/v1/admin/roles/{role_id}",
+    response_model=RolePermissionsOut,
+    responses=error_responses(NotFound, Conflict),
+)
+async def update_role(
+    role_id: UUID, body: RolePatch, session: DbSession, subject: RoleManager
+) -> RolePermissionsOut:
+    """Rename and/or replace the codes; a system role's codes are fixed (409). Audited as
+    `role.updated`."""
+    await access.update_role(
+        session, subject, role_id, name=body.name, permissions=body.permissions
+    )
+    role, codes = await access.role_permissions(session, subject, role_id)
+    return RolePermissionsOut(
+        role_id=role.id, code=role.code, permissions=[_permission(c) for c in codes]
+    )
+
+
+@router.delete(
+    "/v1/admin/roles/{role_id}",
+    status_code=204,
+    responses=error_responses(NotFound, Conflict),
+)
+async def delete_role(role_id: UUID, session: DbSession, subject: RoleManager) -> Response:
+    """409 for a system role, or one still held (`details.users`). Audited as
+    `role.deleted`."""
+    await access.delete_role(session, subject, role_id)
+    return Response(status_code=204)
 
 
 @router.get("/v1/admin/roles", response_model=list[RoleOut])
@@ -81,3 +231,95 @@ async def change_user_roles(
         session, subject, user_id, assign=body.assign, remove=body.remove
     )
     return UserRolesOut(user_id=user_id, roles=roles)
+
+
+def _group(group: Group, member_count: int) -> GroupOut:
+    return GroupOut(
+        id=group.id,
+        code=group.code,
+        name=group.name,
+        description=group.description,
+        is_active=group.is_active,
+        member_count=member_count,
+        created_at=group.created_at,
+    )
+
+
+def _group_detail(group: Group, members: list[GroupMember]) -> GroupDetailOut:
+    return GroupDetailOut(
+        **_group(group, len(members)).model_dump(),
+        members=[GroupMemberOut(user_id=m.user_id, added_at=m.added_at) for m in members],
+    )
+
+
+GROUP_ERRORS = error_responses(PlanRequired, NotFound)
+
+
+@router.get("/v1/admin/groups", response_model=list[GroupOut], responses=GROUP_ERRORS)
+async def list_groups(session: DbSession, subject: GroupReader) -> list[GroupOut]:
+    return [_group(g, n) for g, n in await groups.list_groups(session, subject)]
+
+
+@router.post(
+    "/v1/admin/groups",
+    status_code=201,
+    response_model=GroupDetailOut,
+    responses=error_responses(PlanRequired, Conflict, LimitReached),
+)
+async def create_group(body: GroupIn, session: DbSession, subject: GroupManager) -> GroupDetailOut:
+    """A taken code is 409; over `groups.max` is 422 `LIMIT_REACHED`. Audited as
+    `group.created`."""
+    group = await groups.create(
+        session,
+        subject,
+        code=body.code,
+        name=body.name,
+        description=body.description,
+        is_active=body.is_active,
+    )
+    return _group_detail(group, [])
+
+
+@router.get("/v1/admin/groups/{group_id}", response_model=GroupDetailOut, responses=GROUP_ERRORS)
+async def get_group(group_id: UUID, session: DbSession, subject: GroupReader) -> GroupDetailOut:
+    return _group_detail(*await groups.detail(session, subject, group_id))
+
+
+@router.patch("/v1/admin/groups/{group_id}", response_model=GroupDetailOut, responses=GROUP_ERRORS)
+async def update_group(
+    group_id: UUID, body: GroupPatch, session: DbSession, subject: GroupManager
+) -> GroupDetailOut:
+    """Audited as `group.updated`."""
+    await groups.update(session, subject, group_id, body.model_dump(exclude_unset=True))
+    return _group_detail(*await groups.detail(session, subject, group_id))
+
+
+@router.delete("/v1/admin/groups/{group_id}", status_code=204, responses=GROUP_ERRORS)
+async def delete_group(group_id: UUID, session: DbSession, subject: GroupManager) -> Response:
+    """Memberships go with the group. Audited as `group.deleted`."""
+    await groups.delete(session, subject, group_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/admin/groups/{group_id}/members",
+    response_model=GroupDetailOut,
+    responses=GROUP_ERRORS,
+)
+async def add_group_members(
+    group_id: UUID, body: GroupMembersIn, session: DbSession, subject: MemberManager
+) -> GroupDetailOut:
+    """Users already in the group stay; unknown users are 422 on `user_ids`. Audited as
+    `group.members.changed`."""
+    return _group_detail(*await groups.add_members(session, subject, group_id, body.user_ids))
+
+
+@router.delete(
+    "/v1/admin/groups/{group_id}/members/{user_id}", status_code=204, responses=GROUP_ERRORS
+)
+async def remove_group_member(
+    group_id: UUID, user_id: UUID, session: DbSession, subject: MemberManager
+) -> Response:
+    """A user not in the group is 404. Audited as `group.members.changed`."""
+    await groups.remove_member(session, subject, group_id, user_id)
+    return Response(status_code=204)

@@ -6,13 +6,20 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BindParameter, ColumnElement, Select, delete, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.repository import TenantRepository
 from m3crm.kernel.tenancy.models import User, UserStatus
-from m3crm.modules.access.models import Role, RolePermission, UserRole
+from m3crm.modules.access.models import (
+    Group,
+    GroupMember,
+    Role,
+    RoleHierarchy,
+    RolePermission,
+    UserRole,
+)
 
 
 class RoleRepository(TenantRepository[Role]):
@@ -162,3 +169,182 @@ async def active_users_with_permission(
         .limit(limit)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+class GroupRepository(TenantRepository[Group]):
+    model = Group
+
+    async def by_code(self, code: str) -> Group | None:
+        stmt = self.base_statement().where(Group.code == code)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class RoleHierarchyRepository(TenantRepository[RoleHierarchy]):
+    model = RoleHierarchy
+
+
+async def count_rows(
+    session: AsyncSession, tenant_id: TenantId, model: type[Role] | type[Group]
+) -> int:
+    """How many roles (or groups) the tenant has: the usage of `roles.max` / `groups.max`."""
+    stmt = select(func.count()).select_from(model).where(model.tenant_id == tenant_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def groups_with_member_counts(
+    session: AsyncSession, tenant_id: TenantId
+) -> list[tuple[Group, int]]:
+    """Every group of the tenant with its member count, by name."""
+    members = (
+        select(func.count(GroupMember.id))
+        .where(GroupMember.tenant_id == Group.tenant_id, GroupMember.group_id == Group.id)
+        .correlate(Group)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Group, members).where(Group.tenant_id == tenant_id).order_by(Group.name, Group.code)
+    )
+    return [(group, int(count)) for group, count in (await session.execute(stmt)).all()]
+
+
+async def group_members(
+    session: AsyncSession, tenant_id: TenantId, group_id: UUID
+) -> list[GroupMember]:
+    """The memberships of one group, oldest first."""
+    stmt = (
+        select(GroupMember)
+        .where(GroupMember.tenant_id == tenant_id, GroupMember.group_id == group_id)
+        .order_by(GroupMember.added_at, GroupMember.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def existing_user_ids(
+    session: AsyncSession, tenant_id: TenantId, user_ids: Sequence[UUID]
+) -> set[UUID]:
+    """Which of `user_ids` are users of this tenant."""
+    if not user_ids:
+        return set()
+    stmt = select(User.id).where(User.tenant_id == tenant_id, User.id.in_(user_ids))
+    return set((await session.execute(stmt)).scalars())
+
+
+async def delete_group_member(
+    session: AsyncSession, tenant_id: TenantId, group_id: UUID, user_id: UUID
+) -> bool:
+    """Remove one membership; whether there was one."""
+    result = await session.execute(
+        delete(GroupMember)
+        .where(
+            GroupMember.tenant_id == tenant_id,
+            GroupMember.group_id == group_id,
+            GroupMember.user_id == user_id,
+        )
+        .returning(GroupMember.id)
+    )
+    return result.first() is not None
+
+
+async def hierarchy_edges(session: AsyncSession, tenant_id: TenantId) -> list[RoleHierarchy]:
+    """Every edge of the tenant's role tree, oldest first."""
+    stmt = (
+        select(RoleHierarchy)
+        .where(RoleHierarchy.tenant_id == tenant_id)
+        .order_by(RoleHierarchy.created_at, RoleHierarchy.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def lock_hierarchy(session: AsyncSession, tenant_id: TenantId) -> None:
+    """Serialise changes to one tenant's role tree until the transaction ends, so two
+    concurrent edges cannot each pass the cycle check and together close a cycle."""
+    key = func.hashtextextended(literal(f"role_hierarchy:{tenant_id}"), 0)
+    await session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def subordinate_user_ids_query(tenant_id: TenantId, user_id: UUID) -> Select[UUID]:
+    """Ids of the users holding a role strictly below one of `user_id`'s roles, at any
+    depth, `user_id` excluded; a subquery for visibility filters. The recursive step
+    uses `UNION`, so it ends even on a (refused, but defended against) cycle."""
+    below = (
+        select(RoleHierarchy.child_role_id.label("role_id"))
+        .join(
+            UserRole,
+            (UserRole.tenant_id == RoleHierarchy.tenant_id)
+            & (UserRole.role_id == RoleHierarchy.parent_role_id),
+        )
+        .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
+        .cte("below", recursive=True)
+    )
+    below = below.union(
+        select(RoleHierarchy.child_role_id).where(
+            RoleHierarchy.tenant_id == tenant_id, RoleHierarchy.parent_role_id == below.c.role_id
+        )
+    )
+    return (
+        select(UserRole.user_id)
+        .where(
+            UserRole.tenant_id == tenant_id,
+            UserRole.role_id.in_(select(below.c.role_id)),
+            UserRole.user_id != user_id,
+        )
+        .distinct()
+    )
+
+
+def group_peer_user_ids_query(tenant_id: TenantId, user_id: UUID) -> Select[UUID]:
+    """Ids of the users sharing an active group with `user_id`, `user_id` excluded; a
+    subquery for visibility filters. An inactive group joins nobody."""
+    mine = (
+        select(GroupMember.group_id)
+        .join(
+            Group, (Group.tenant_id == GroupMember.tenant_id) & (Group.id == GroupMember.group_id)
+        )
+        .where(
+            GroupMember.tenant_id == tenant_id,
+            GroupMember.user_id == user_id,
+            Group.is_active.is_(True),
+        )
+    )
+    return (
+        select(GroupMember.user_id)
+        .where(
+            GroupMember.tenant_id == tenant_id,
+            GroupMember.group_id.in_(mine),
+            GroupMember.user_id != user_id,
+        )
+        .distinct()
+    )
+
+
+async def user_ids_of(session: AsyncSession, query: Select[UUID]) -> set[UUID]:
+    return set((await session.execute(query)).scalars())
+
+
+async def role_holders(
+    session: AsyncSession, tenant_id: TenantId, role_id: UUID
+) -> list[tuple[UUID, str]]:
+    """(id, email) of every user holding the role, by email."""
+    stmt = (
+        select(User.id, User.email)
+        .join(UserRole, (UserRole.tenant_id == User.tenant_id) & (UserRole.user_id == User.id))
+        .where(UserRole.tenant_id == tenant_id, UserRole.role_id == role_id)
+        .order_by(User.email)
+    )
+    return [(uid, email) for uid, email in (await session.execute(stmt)).all()]
+
+
+async def set_role_permissions(
+    session: AsyncSession, tenant_id: TenantId, role_id: UUID, codes: Sequence[str]
+) -> None:
+    """Make `codes` exactly the role's permission codes."""
+    await session.execute(
+        delete(RolePermission).where(
+            RolePermission.tenant_id == tenant_id, RolePermission.role_id == role_id
+        )
+    )
+    session.add_all(
+        RolePermission(tenant_id=tenant_id, role_id=role_id, permission_code=code)
+        for code in sorted(set(codes))
+    )
+    await session.flush()

@@ -1,15 +1,28 @@
-"""Request and response bodies of the RBAC API (spec §1.4 RBAC)."""
+"""Request and response bodies of the RBAC API (spec §1.4 RBAC, §3A.4, §12.5).
+
+Patch bodies have every field optional and `null` means "leave as is"; ids in bodies are
+resolved inside the caller's tenant by the service (422 on the field when not found).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from m3crm.kernel.inputs import StorableModel
 
 RoleCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[^\x00-\x1f]*$"
+    ),
+]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+PermissionCodes = Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=500)]
 
 
 class RoleOut(BaseModel):
@@ -42,3 +55,74 @@ class UserRolesIn(StorableModel):
 class UserRolesOut(BaseModel):
     user_id: UUID
     roles: list[str]
+
+
+class RoleIn(StorableModel):
+    """A custom role; every code in `permissions` must be in the registry."""
+
+    code: RoleCode
+    name: Name
+    permissions: PermissionCodes = Field(default_factory=list)
+
+
+class RolePatch(StorableModel):
+    """A system role keeps its permissions (409 when they are sent changed)."""
+
+    name: Name | None = None
+    permissions: PermissionCodes | None = None
+
+
+class GroupIn(StorableModel):
+    code: RoleCode
+    name: Name
+    description: Description = ""
+    is_active: bool = True
+
+
+class GroupPatch(StorableModel):
+    """The code never changes; every other field is optional."""
+
+    name: Name | None = None
+    description: Description | None = None
+    is_active: bool | None = None
+
+
+class GroupOut(BaseModel):
+    id: UUID
+    code: str
+    name: str
+    description: str
+    is_active: bool
+    member_count: int
+    created_at: datetime
+
+
+class GroupMemberOut(BaseModel):
+    user_id: UUID
+    added_at: datetime
+
+
+class GroupDetailOut(GroupOut):
+    members: list[GroupMemberOut]
+
+
+class GroupMembersIn(StorableModel):
+    """Users to add; ones already in the group are left as they are. An empty list is
+    refused by the service (after the group is found), not here."""
+
+    user_ids: list[UUID] = Field(default_factory=list, max_length=200)
+
+
+class HierarchyEdgeIn(StorableModel):
+    """Place `parent_role_id` directly above `child_role_id`."""
+
+    parent_role_id: UUID
+    child_role_id: UUID
+
+
+class HierarchyEdgeOut(BaseModel):
+    id: UUID
+    parent_role_id: UUID
+    parent_code: str
+    child_role_id: UUID
+    child_code: str

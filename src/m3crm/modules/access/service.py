@@ -1,29 +1,51 @@
-"""Role templates per tenant and role assignment."""
+"""Role templates per tenant, role assignment, custom roles and the role hierarchy.
+
+Invariants: a system role's permission codes are the template's (only its name may
+change) and it is never deleted; a role held by anyone is not deleted (409 listing the
+holders); the role hierarchy has no cycle (409 with the cycle's codes), which an
+advisory lock per tenant keeps true under concurrent edits. Creating a role counts
+against `roles.max` (422 `LIMIT_REACHED`). Every change is audited with before/after.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import EntityRef, record
 from m3crm.kernel.auth import AuthSubject
-from m3crm.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from m3crm.kernel.entitlements import load_entitlements, register_usage_source
+from m3crm.kernel.errors import (
+    Conflict,
+    LimitReached,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
-from m3crm.kernel.permission_codes import ROLE_TEMPLATES
+from m3crm.kernel.permission_codes import PERMISSIONS, ROLE_TEMPLATES
 from m3crm.kernel.permissions import register_permission_query
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.access import repository
-from m3crm.modules.access.models import Role, RolePermission, UserRole
-from m3crm.modules.access.repository import RoleRepository, permission_codes_of
+from m3crm.modules.access.groups import GROUPS_MAX, groups_in_use
+from m3crm.modules.access.models import Role, RoleHierarchy, RolePermission, UserRole
+from m3crm.modules.access.repository import (
+    RoleHierarchyRepository,
+    RoleRepository,
+    permission_codes_of,
+)
 
 SUPER_ADMIN = "super_admin"
 # Holding this code is what "admin rights" means for a caller editing their own roles:
 # without it nobody could give the rights back.
 ADMIN_RIGHT = "role.assign"
+ROLES_MAX = "roles.max"
 
 
 class AccessService:
@@ -163,6 +185,219 @@ class AccessService:
             )
         return sorted(r.code for r in after_roles)
 
+    async def create_role(
+        self,
+        session: AsyncSession,
+        subject: AuthSubject,
+        *,
+        code: str,
+        name: str,
+        permissions: Sequence[str],
+    ) -> Role:
+        """A custom role. Refusals in order: one role more than `roles.max` → 422
+        `LIMIT_REACHED`; a code outside the registry → 422 on `permissions`; granting codes
+        the caller lacks → 403; a taken role code → 409."""
+        tenant_id = subject.tenant_id
+        limit = (await load_entitlements(session, tenant_id)).limits.get(ROLES_MAX, 0)
+        if await roles_in_use(session, tenant_id) + 1 > limit:
+            raise LimitReached(ROLES_MAX, limit)
+        codes = self._checked_codes(subject, permissions)
+        repo = RoleRepository(session, tenant_id)
+        taken = Conflict(N_("A role with this code already exists."), details={"code": code})
+        if await repo.by_code(code) is not None:
+            raise taken
+        role = Role(code=code, name=name, is_system=False)
+        try:
+            async with session.begin_nested():  # a concurrent create loses on the unique key
+                repo.add(role)
+        except IntegrityError:
+            raise taken from None
+        await repository.set_role_permissions(session, tenant_id, role.id, codes)
+        await record(
+            session, subject, "role.created", EntityRef("role", role.id), None,
+            {"code": role.code, "name": role.name, "permissions": codes},
+        )  # fmt: skip
+        return role
+
+    async def update_role(
+        self,
+        session: AsyncSession,
+        subject: AuthSubject,
+        role_id: UUID,
+        *,
+        name: str | None,
+        permissions: Sequence[str] | None,
+    ) -> Role:
+        """Rename a role and/or replace its codes (`None` leaves either alone). A system
+        role's codes are fixed (409 when `permissions` differs from them); codes outside
+        the registry are 422; granting codes the caller lacks is 403."""
+        tenant_id = subject.tenant_id
+        role = await RoleRepository(session, tenant_id).get_or_404(role_id)
+        held = sorted(await repository.role_permission_codes(session, tenant_id, [role.id]))
+        before: dict[str, Any] = {"name": role.name, "permissions": held}
+        codes = held if permissions is None else self._checked_codes(subject, permissions)
+        if role.is_system and codes != held:
+            raise Conflict(N_("The permissions of a built-in role cannot be changed."))
+        if name is not None:
+            role.name = name
+        if codes != held:
+            await repository.set_role_permissions(session, tenant_id, role.id, codes)
+        after: dict[str, Any] = {"name": role.name, "permissions": codes}
+        if after != before:
+            await session.flush()
+            await record(
+                session, subject, "role.updated", EntityRef("role", role.id), before, after
+            )
+        return role
+
+    async def delete_role(self, session: AsyncSession, subject: AuthSubject, role_id: UUID) -> None:
+        """A system role, or one anybody holds, is 409 (`details.users` lists the holders
+        to reassign first); its hierarchy edges go with it."""
+        tenant_id = subject.tenant_id
+        role = await RoleRepository(session, tenant_id).get_or_404(role_id)
+        if role.is_system:
+            raise Conflict(N_("A built-in role cannot be deleted."), details={"role": role.code})
+        holders = await repository.role_holders(session, tenant_id, role.id)
+        if holders:
+            raise Conflict(
+                N_("This role is in use: give its users another role first."),
+                details={"users": [{"id": str(uid), "email": email} for uid, email in holders]},
+            )
+        codes = sorted(await repository.role_permission_codes(session, tenant_id, [role.id]))
+        before = {"code": role.code, "name": role.name, "permissions": codes}
+        await session.delete(role)
+        await session.flush()
+        await record(session, subject, "role.deleted", EntityRef("role", role_id), before, None)
+
+    @staticmethod
+    def _checked_codes(subject: AuthSubject, permissions: Sequence[str]) -> list[str]:
+        """The codes sorted and deduplicated; 422 for unknown ones, 403 for ones the
+        caller does not hold (nobody hands out rights they lack)."""
+        codes = sorted(set(permissions))
+        if unknown := [c for c in codes if c not in PERMISSIONS]:
+            raise ValidationFailed({"permissions": f"Unknown permission: {', '.join(unknown)}"})
+        if missing := sorted(set(codes) - subject.permissions):
+            raise PermissionDenied(details={"permissions": missing})
+        return codes
+
+    async def hierarchy(
+        self, session: AsyncSession, subject: AuthSubject
+    ) -> list[tuple[RoleHierarchy, Role, Role]]:
+        """Every edge of the role tree with its parent and child roles."""
+        tenant_id = subject.tenant_id
+        edges = await repository.hierarchy_edges(session, tenant_id)
+        roles = {
+            role.id: role for role, _ in await repository.roles_with_user_counts(session, tenant_id)
+        }
+        return [(e, roles[e.parent_role_id], roles[e.child_role_id]) for e in edges]
+
+    async def add_edge(
+        self, session: AsyncSession, subject: AuthSubject, parent_id: UUID, child_id: UUID
+    ) -> tuple[RoleHierarchy, Role, Role]:
+        """Place `parent_id` directly above `child_id`. A role not in the tenant → 422 on
+        its field; the same role twice → 422; an existing edge → 409; an edge closing a
+        cycle → 409 with `details.cycle`, the role codes from the parent round to itself."""
+        tenant_id = subject.tenant_id
+        repo = RoleRepository(session, tenant_id)
+        parent, child = await repo.get(parent_id), await repo.get(child_id)
+        errors = {}
+        if parent is None:
+            errors["parent_role_id"] = N_("Choose a role of your organisation.")
+        if child is None:
+            errors["child_role_id"] = N_("Choose a role of your organisation.")
+        if parent is not None and parent_id == child_id:
+            errors["child_role_id"] = N_("A role cannot be placed under itself.")
+        if errors or parent is None or child is None:
+            raise ValidationFailed(errors)
+        await repository.lock_hierarchy(session, tenant_id)
+        edges = await repository.hierarchy_edges(session, tenant_id)
+        if any(e.parent_role_id == parent.id and e.child_role_id == child.id for e in edges):
+            raise Conflict(N_("This role is already directly under that one."))
+        if path := _path_down(edges, child.id, parent.id):
+            codes = {
+                role.id: role.code
+                for role, _ in await repository.roles_with_user_counts(session, tenant_id)
+            }
+            raise Conflict(
+                N_("This would make the role hierarchy go round in a circle."),
+                details={"cycle": [parent.code, *(codes[r] for r in path)]},
+            )
+        edge = RoleHierarchyRepository(session, tenant_id).add(
+            RoleHierarchy(parent_role_id=parent.id, child_role_id=child.id)
+        )
+        await session.flush()
+        await record(
+            session, subject, "role.hierarchy.added", EntityRef("role_hierarchy", edge.id), None,
+            {"parent": parent.code, "child": child.code},
+        )  # fmt: skip
+        return edge, parent, child
+
+    async def remove_edge(self, session: AsyncSession, subject: AuthSubject, edge_id: UUID) -> None:
+        """Another tenant's (or no) edge is 404."""
+        tenant_id = subject.tenant_id
+        edge = await RoleHierarchyRepository(session, tenant_id).get_or_404(edge_id)
+        repo = RoleRepository(session, tenant_id)
+        parent = await repo.get_or_404(edge.parent_role_id)
+        child = await repo.get_or_404(edge.child_role_id)
+        await session.delete(edge)
+        await session.flush()
+        await record(
+            session, subject, "role.hierarchy.removed", EntityRef("role_hierarchy", edge_id),
+            {"parent": parent.code, "child": child.code}, None,
+        )  # fmt: skip
+
+
+def _path_down(edges: Sequence[RoleHierarchy], start: UUID, goal: UUID) -> list[UUID]:
+    """Role ids from `start` down the edges to `goal` (both included), or `[]` when
+    `goal` is not below `start`. Breadth first, so the path is a shortest one."""
+    children: dict[UUID, list[UUID]] = {}
+    for edge in edges:
+        children.setdefault(edge.parent_role_id, []).append(edge.child_role_id)
+    came_from: dict[UUID, UUID | None] = {start: None}
+    frontier = [start]
+    while frontier:
+        following: list[UUID] = []
+        for node in frontier:
+            if node == goal:
+                path: list[UUID] = []
+                step: UUID | None = node
+                while step is not None:
+                    path.append(step)
+                    step = came_from[step]
+                return path[::-1]
+            for nxt in children.get(node, []):
+                if nxt not in came_from:
+                    came_from[nxt] = node
+                    following.append(nxt)
+        frontier = following
+    return []
+
+
+async def roles_in_use(session: AsyncSession, tenant_id: TenantId) -> int:
+    """Usage of `roles.max`: every role of the tenant, the seeded ones included."""
+    return await repository.count_rows(session, tenant_id, Role)
+
+
+async def subordinate_user_ids(
+    session: AsyncSession, tenant_id: TenantId, user_id: UUID
+) -> set[UUID]:
+    """Users holding a role below one of `user_id`'s roles in the hierarchy, at any
+    depth; never `user_id` itself (a `subtree` scope adds "me" on its own). Backs the
+    `subtree` record visibility scope; moving a user between roles counts at once."""
+    return await repository.user_ids_of(
+        session, repository.subordinate_user_ids_query(tenant_id, user_id)
+    )
+
+
+async def group_peer_user_ids(
+    session: AsyncSession, tenant_id: TenantId, user_id: UUID
+) -> set[UUID]:
+    """Users sharing an active group with `user_id`; never `user_id` itself. Backs the
+    `group` record visibility scope."""
+    return await repository.user_ids_of(
+        session, repository.group_peer_user_ids_query(tenant_id, user_id)
+    )
+
 
 access = AccessService()
 
@@ -170,3 +405,5 @@ access = AccessService()
 def register() -> None:
     """Wire the access module into the kernel."""
     register_permission_query(permission_codes_of)
+    register_usage_source(ROLES_MAX, roles_in_use)
+    register_usage_source(GROUPS_MAX, groups_in_use)
