@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from m3crm.kernel.db.session import Database
+from m3crm.kernel.db.session import Database, bind_tenant
 from m3crm.kernel.errors import LimitReached
-from m3crm.kernel.tenancy.models import UserStatus
+from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.kernel.tenancy.service import create_user
 from m3crm.modules.identity import seats
 from tests.conftest import World
 from tests.factories import make_tenant, make_user
 from tests.harness import MigratedDatabase
 from tests.modules.identity.test_users_admin import new_user
+
+
+async def user_id_of(session: AsyncSession, world: World, email: str) -> UUID:
+    await bind_tenant(session, world.a.id, None)
+    found = await session.scalar(
+        select(User.id).where(User.tenant_id == world.a.id, User.email == email)
+    )
+    assert found is not None
+    return found
 
 
 async def test_seat_usage_and_viewer_rule(
@@ -33,6 +43,20 @@ async def test_seat_usage_and_viewer_rule(
     after = (await client.get("/v1/admin/seats", headers=h)).json()
     assert after["used"] == before["used"] + 1
     assert after["breakdown"]["by_role"]["sales_agent"] >= 1
+    team = await client.post(
+        "/v1/admin/groups", json={"code": "seat_team", "name": "Seat team"}, headers=h
+    )
+    assert team.status_code == 201, team.text
+    viewer_id = await user_id_of(session, world, "viewer@alpha.test")
+    agent_id = await user_id_of(session, world, "agent2@alpha.test")
+    added = await client.post(
+        f"/v1/admin/groups/{team.json()['id']}/members",
+        json={"user_ids": [str(viewer_id), str(agent_id)]},
+        headers=h,
+    )
+    assert added.status_code in (200, 201), added.text
+    grouped = (await client.get("/v1/admin/seats", headers=h)).json()
+    assert grouped["breakdown"]["by_group"] == {"seat_team": 1}  # the viewer holds no seat
     assert (await client.get("/v1/admin/seats")).status_code == 401
     r = await client.get("/v1/admin/seats", headers=world.headers(world.a, "member"))
     assert r.status_code == 403

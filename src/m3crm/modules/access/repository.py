@@ -348,3 +348,25 @@ async def set_role_permissions(
         for code in sorted(set(codes))
     )
     await session.flush()
+
+
+async def members_by_group(
+    session: AsyncSession, tenant_id: TenantId, user_ids: Select[UUID]
+) -> dict[str, int]:
+    """How many of `user_ids` (a subquery of user ids) belong to each active group, by
+    group code; groups with none of them are left out."""
+    stmt = (
+        select(Group.code, func.count(func.distinct(GroupMember.user_id)))
+        .join(
+            GroupMember,
+            (GroupMember.tenant_id == Group.tenant_id) & (GroupMember.group_id == Group.id),
+        )
+        .where(
+            Group.tenant_id == tenant_id,
+            Group.is_active.is_(True),
+            GroupMember.user_id.in_(user_ids),
+        )
+        .group_by(Group.code)
+        .order_by(Group.code)
+    )
+    return {code: int(n) for code, n in (await session.execute(stmt)).all()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, select, text
+from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -81,3 +81,8 @@ async def seat_holders_by_role(session: AsyncSession, tenant_id: TenantId) -> di
         .order_by(Role.code)
     )
     return {code: int(n) for code, n in (await session.execute(stmt)).all()}
+
+
+def seat_holder_ids(tenant_id: TenantId) -> Select[UUID]:
+    """A subquery of the ids of the tenant's seat-holding users (for breakdowns)."""
+    return select(User.id).where(User.tenant_id == tenant_id, _seat_users())
