@@ -30,6 +30,8 @@ from m3crm.kernel.permission_codes import PERMISSIONS, PermissionDef
 from m3crm.modules.access.groups import groups
 from m3crm.modules.access.models import Group, GroupMember, Role, RoleHierarchy
 from m3crm.modules.access.schemas import (
+    EffectivePermissionsOut,
+    GrantedPermissionOut,
     GroupDetailOut,
     GroupIn,
     GroupMemberOut,
@@ -215,6 +217,25 @@ async def role_permissions(
     role, codes = await access.role_permissions(session, subject, role_id)
     return RolePermissionsOut(
         role_id=role.id, code=role.code, permissions=[_permission(c) for c in codes]
+    )
+
+
+@router.get(
+    "/v1/admin/users/{user_id}/effective-permissions",
+    response_model=EffectivePermissionsOut,
+    responses=error_responses(NotFound),
+)
+async def effective_permissions(
+    user_id: UUID, session: DbSession, subject: RoleReader
+) -> EffectivePermissionsOut:
+    """What the user may do now and why: each code with the roles that grant it."""
+    granted = await access.effective_permissions(session, subject, user_id)
+    return EffectivePermissionsOut(
+        user_id=user_id,
+        permissions=[
+            GrantedPermissionOut(**_permission(code).model_dump(), granted_by=roles)
+            for code, roles in granted.items()
+        ],
     )
 
 

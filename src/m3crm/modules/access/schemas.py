@@ -39,6 +39,17 @@ class PermissionOut(BaseModel):
     description: str
 
 
+class GrantedPermissionOut(PermissionOut):
+    """A permission the user holds, with the role codes that grant it."""
+
+    granted_by: list[str]
+
+
+class EffectivePermissionsOut(BaseModel):
+    user_id: UUID
+    permissions: list[GrantedPermissionOut]
+
+
 class RolePermissionsOut(BaseModel):
     role_id: UUID
     code: str

@@ -32,6 +32,7 @@ from m3crm.kernel.ids import TenantId
 from m3crm.kernel.permission_codes import PERMISSIONS, ROLE_TEMPLATES
 from m3crm.kernel.permissions import register_permission_query
 from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.kernel.tenancy.repository import user_by_id
 from m3crm.modules.access import repository
 from m3crm.modules.access.groups import GROUPS_MAX, groups_in_use
 from m3crm.modules.access.models import Role, RoleHierarchy, RolePermission, UserRole
@@ -85,6 +86,23 @@ class AccessService:
         role = await RoleRepository(session, subject.tenant_id).get_or_404(role_id)
         codes = await repository.role_permission_codes(session, subject.tenant_id, [role.id])
         return role, sorted(codes)
+
+    async def effective_permissions(
+        self, session: AsyncSession, subject: AuthSubject, user_id: UUID
+    ) -> dict[str, list[str]]:
+        """Every permission code the user holds now, each with the role codes that grant
+        it (the "why" of the admin's Access tab). Another tenant's user is a 404."""
+        if await user_by_id(session, user_id) is None:
+            raise NotFound()
+        roles = (await repository.roles_of_users(session, subject.tenant_id, [user_id])).get(
+            user_id, []
+        )
+        granted: dict[str, list[str]] = {}
+        for role in roles:
+            codes = await repository.role_permission_codes(session, subject.tenant_id, [role.id])
+            for code in codes:
+                granted.setdefault(code, []).append(role.code)
+        return {code: sorted(granted[code]) for code in sorted(granted)}
 
     async def roles_of_users(
         self, session: AsyncSession, tenant_id: TenantId, user_ids: Sequence[UUID]
