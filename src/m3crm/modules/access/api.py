@@ -27,6 +27,7 @@ from m3crm.kernel.errors import (
     error_responses,
 )
 from m3crm.kernel.permission_codes import PERMISSIONS, PermissionDef
+from m3crm.modules.access import scopes
 from m3crm.modules.access.groups import groups
 from m3crm.modules.access.models import Group, GroupMember, Role, RoleHierarchy
 from m3crm.modules.access.schemas import (
@@ -45,6 +46,7 @@ from m3crm.modules.access.schemas import (
     RoleOut,
     RolePatch,
     RolePermissionsOut,
+    RoleScopesIO,
     UserRolesIn,
     UserRolesOut,
 )
@@ -237,6 +239,29 @@ async def effective_permissions(
             for code, roles in granted.items()
         ],
     )
+
+
+@router.get(
+    "/v1/admin/roles/{role_id}/scopes",
+    response_model=RoleScopesIO,
+    responses=error_responses(NotFound),
+)
+async def get_role_scopes(role_id: UUID, session: DbSession, subject: RoleReader) -> RoleScopesIO:
+    """The record visibility scope the role grants for each record type."""
+    return RoleScopesIO(scopes=await scopes.role_scopes(session, subject, role_id))
+
+
+@router.put(
+    "/v1/admin/roles/{role_id}/scopes",
+    response_model=RoleScopesIO,
+    responses=error_responses(NotFound),
+)
+async def put_role_scopes(
+    role_id: UUID, body: RoleScopesIO, session: DbSession, subject: RoleManager
+) -> RoleScopesIO:
+    """Replace the role's scopes (a type left out grants `all`); audited
+    `role.scopes.changed`; effective on every user's next request."""
+    return RoleScopesIO(scopes=await scopes.set_role_scopes(session, subject, role_id, body.scopes))
 
 
 @router.post(

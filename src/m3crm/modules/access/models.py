@@ -9,7 +9,8 @@ from uuid import UUID
 from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from m3crm.kernel.db.base import TenantModel, tenant_fk
+from m3crm.kernel.db.base import TenantModel, string_enum, tenant_fk
+from m3crm.kernel.visibility import Scope
 
 
 class Role(TenantModel):
@@ -90,3 +91,18 @@ class RoleHierarchy(TenantModel):
 
     parent_role_id: Mapped[UUID]
     child_role_id: Mapped[UUID]
+
+
+class RoleRecordScope(TenantModel):
+    """The visibility scope a role grants for one record type (`kernel.visibility`); no
+    row means `all`."""
+
+    __tablename__ = "role_record_scopes"
+    __table_args__ = (
+        tenant_fk("role_id", "roles", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "role_id", "record_type"),
+    )
+
+    role_id: Mapped[UUID]
+    record_type: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[Scope] = mapped_column(string_enum(Scope, "scope"))

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.repository import TenantRepository
 from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.kernel.visibility import Scope
 from m3crm.modules.access.models import (
     Group,
     GroupMember,
     Role,
     RoleHierarchy,
     RolePermission,
+    RoleRecordScope,
     UserRole,
 )
 
@@ -370,3 +372,48 @@ async def members_by_group(
         .order_by(Group.code)
     )
     return {code: int(n) for code, n in (await session.execute(stmt)).all()}
+
+
+async def scopes_of(
+    session: AsyncSession, tenant_id: TenantId, user_id: UUID, record_type: str
+) -> frozenset[Scope]:
+    """The scopes the user's roles grant for `record_type` (a role without a row grants
+    `all`); empty for a user without roles."""
+    stmt = (
+        select(func.coalesce(RoleRecordScope.scope, Scope.ALL.value))
+        .select_from(UserRole)
+        .outerjoin(
+            RoleRecordScope,
+            (RoleRecordScope.tenant_id == UserRole.tenant_id)
+            & (RoleRecordScope.role_id == UserRole.role_id)
+            & (RoleRecordScope.record_type == record_type),
+        )
+        .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
+    )
+    return frozenset(Scope(value) for value in (await session.execute(stmt)).scalars())
+
+
+async def role_scopes(
+    session: AsyncSession, tenant_id: TenantId, role_id: UUID
+) -> dict[str, Scope]:
+    stmt = select(RoleRecordScope.record_type, RoleRecordScope.scope).where(
+        RoleRecordScope.tenant_id == tenant_id, RoleRecordScope.role_id == role_id
+    )
+    return {record_type: scope for record_type, scope in (await session.execute(stmt)).all()}
+
+
+async def replace_role_scopes(
+    session: AsyncSession, tenant_id: TenantId, role_id: UUID, scopes: dict[str, Scope]
+) -> None:
+    """Make the role's rows exactly `scopes` (a type left out grants `all`)."""
+    await session.execute(
+        delete(RoleRecordScope).where(
+            RoleRecordScope.tenant_id == tenant_id, RoleRecordScope.role_id == role_id
+        )
+    )
+    session.add_all(
+        RoleRecordScope(tenant_id=tenant_id, role_id=role_id, record_type=t, scope=s)
+        for t, s in scopes.items()
+        if s is not Scope.ALL
+    )
+    await session.flush()

@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from m3crm.kernel.inputs import StorableModel
+from m3crm.kernel.visibility import Scope
 
 RoleCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
 Name = Annotated[
@@ -137,3 +138,9 @@ class HierarchyEdgeOut(BaseModel):
     parent_code: str
     child_role_id: UUID
     child_code: str
+
+
+class RoleScopesIO(StorableModel):
+    """Per record type, the scope the role grants: own, group, subtree or all."""
+
+    scopes: dict[Annotated[str, StringConstraints(max_length=40)], Scope] = Field(max_length=50)

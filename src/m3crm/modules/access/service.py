@@ -33,7 +33,8 @@ from m3crm.kernel.permission_codes import PERMISSIONS, ROLE_TEMPLATES
 from m3crm.kernel.permissions import register_permission_query
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.kernel.tenancy.repository import user_by_id
-from m3crm.modules.access import repository
+from m3crm.kernel.visibility import register_scope_source
+from m3crm.modules.access import repository, scopes
 from m3crm.modules.access.groups import GROUPS_MAX, groups_in_use
 from m3crm.modules.access.models import Role, RoleHierarchy, RolePermission, UserRole
 from m3crm.modules.access.repository import (
@@ -423,5 +424,6 @@ access = AccessService()
 def register() -> None:
     """Wire the access module into the kernel."""
     register_permission_query(permission_codes_of)
+    register_scope_source(scopes.SOURCE)
     register_usage_source(ROLES_MAX, roles_in_use)
     register_usage_source(GROUPS_MAX, groups_in_use)

@@ -26,7 +26,7 @@ from m3crm.kernel.pagination import Page, PageRequest, Sort
 from m3crm.modules.contacts.contacts import resolve_owner
 from m3crm.modules.contacts.exceptions import NotRecordOwner
 from m3crm.modules.contacts.models import Company, CompanyStatus
-from m3crm.modules.contacts.policies import can_edit_company
+from m3crm.modules.contacts.policies import can_edit_company, company_scope
 from m3crm.modules.contacts.repository import ContactRepository
 from m3crm.modules.contacts.repository_companies import CompanyFilters, CompanyRepository
 from m3crm.modules.customfields.models import EntityType
@@ -96,13 +96,15 @@ class CompanyService:
         page: PageRequest,
         sort: Sort,
     ) -> Page[CompanyView]:
-        found = await CompanyRepository(session, subject.tenant_id).page(filters, page, sort)
+        scope = await company_scope(session, subject)
+        found = await CompanyRepository(session, subject.tenant_id, scope).page(filters, page, sort)
         return Page(await self.views(session, subject, found.items), found.next_cursor)
 
     async def count(
         self, session: AsyncSession, subject: AuthSubject, filters: CompanyFilters
     ) -> int:
-        return await CompanyRepository(session, subject.tenant_id).count(filters)
+        scope = await company_scope(session, subject)
+        return await CompanyRepository(session, subject.tenant_id, scope).count(filters)
 
     async def views(
         self, session: AsyncSession, subject: AuthSubject, companies: Sequence[Company]
@@ -114,7 +116,8 @@ class CompanyService:
     async def get_readable(
         self, session: AsyncSession, subject: AuthSubject, company_id: UUID
     ) -> Company:
-        company = await CompanyRepository(session, subject.tenant_id).get_live(company_id)
+        scope = await company_scope(session, subject)
+        company = await CompanyRepository(session, subject.tenant_id, scope).get_live(company_id)
         if company is None:
             raise NotFound()
         return company

@@ -145,21 +145,22 @@ class ContactService:
         sort: Sort,
     ) -> Page[ContactView]:
         found = await ContactRepository(session, subject.tenant_id).page(
-            viewer(subject), filters, page, sort
+            await viewer(session, subject), filters, page, sort
         )
         return Page(await self.views(session, subject, found.items), found.next_cursor)
 
     async def count(
         self, session: AsyncSession, subject: AuthSubject, filters: ContactFilters
     ) -> int:
-        return await ContactRepository(session, subject.tenant_id).count(viewer(subject), filters)
+        repo = ContactRepository(session, subject.tenant_id)
+        return await repo.count(await viewer(session, subject), filters)
 
     async def get_readable(
         self, session: AsyncSession, subject: AuthSubject, contact_id: UUID
     ) -> Contact:
         """404 for another tenant's id, a tombstone, or another person's private contact."""
         repo = ContactRepository(session, subject.tenant_id)
-        contact = await repo.get_live(viewer(subject), contact_id)
+        contact = await repo.get_live(await viewer(session, subject), contact_id)
         if contact is None:
             raise NotFound()
         return contact

@@ -86,7 +86,7 @@ class DedupeService:
         self, session: AsyncSession, subject: AuthSubject, candidate: Candidate
     ) -> list[Match]:
         tid = subject.tenant_id
-        seen = viewer(subject)
+        seen = await viewer(session, subject)
         contacts = ContactRepository(session, tid)
         emails = _normalized(ChannelType.EMAIL, candidate.emails, "emails")
         phones = _normalized(ChannelType.PHONE, candidate.phones, "phones")

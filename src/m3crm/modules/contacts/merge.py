@@ -31,7 +31,7 @@ from m3crm.modules.contacts.contacts import snapshot
 from m3crm.modules.contacts.exceptions import MergedRecord, NotRecordOwner
 from m3crm.modules.contacts.followers import Change, followers
 from m3crm.modules.contacts.models import Contact, ContactChannel
-from m3crm.modules.contacts.policies import can_edit_contact, can_see_contact
+from m3crm.modules.contacts.policies import can_edit_contact, can_see_contact, viewer
 from m3crm.modules.contacts.repository import ChannelRepository, ContactRepository, LinkRepository
 from m3crm.modules.contacts.repository_duplicates import DuplicateRepository
 from m3crm.modules.customfields.models import EntityType
@@ -67,7 +67,12 @@ class MergeService:
         if source_id == target_id:
             raise ValidationFailed({"source_id": N_("Choose two different contacts.")})
         tid = subject.tenant_id
-        locked = await ContactRepository(session, tid).lock([source_id, target_id])
+        repo = ContactRepository(session, tid)
+        locked = await repo.lock([source_id, target_id])
+        seen = await viewer(session, subject)
+        for contact_id in (source_id, target_id):
+            if contact_id in locked and not await repo.in_scope(seen, contact_id):
+                raise NotFound()  # outside the merger's visibility scope
         source = _usable(locked.get(source_id), subject)
         target = _usable(locked.get(target_id), subject)
         before = snapshot(target)

@@ -3,8 +3,9 @@ private contacts are seen by their owner only.
 
 "Admin" here is whoever holds the module's delete right (`contact.delete` for contacts,
 `company.delete` for companies): the role templates give it to admins and sales managers,
-never to staff. Team scopes (DECISIONS §12.3) will narrow this when the access module
-ships them; every rule of this kind lives in this file so that change has one home.
+never to staff. Record visibility scopes (DECISIONS §12.3, `kernel.visibility`) narrow
+what a person sees to the owners their roles admit, for contacts and companies alike;
+every rule of this kind lives in this file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from __future__ import annotations
 from collections.abc import Set
 from uuid import UUID
 
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.visibility import owner_condition
 from m3crm.modules.contacts.models import Company, Contact
 from m3crm.modules.contacts.repository import Viewer
 
@@ -20,8 +25,22 @@ CONTACT_ADMIN = "contact.delete"
 COMPANY_ADMIN = "company.delete"
 
 
-def viewer(subject: AuthSubject) -> Viewer:
-    return Viewer(user_id=subject.user_id, sees_all=subject.can(CONTACT_ADMIN))
+CONTACT_TYPE = "contact"
+COMPANY_TYPE = "company"
+
+
+async def viewer(session: AsyncSession, subject: AuthSubject) -> Viewer:
+    """Who is looking, with the owners their contact visibility scope admits."""
+    return Viewer(
+        user_id=subject.user_id,
+        sees_all=subject.can(CONTACT_ADMIN),
+        owner_scope=await owner_condition(session, subject, CONTACT_TYPE, Contact.owner_user_id),
+    )
+
+
+async def company_scope(session: AsyncSession, subject: AuthSubject) -> ColumnElement[bool] | None:
+    """The owners the subject's company visibility scope admits (None: all)."""
+    return await owner_condition(session, subject, COMPANY_TYPE, Company.owner_user_id)
 
 
 def sees_contact(user_id: UUID, permissions: Set[str], contact: Contact) -> bool:

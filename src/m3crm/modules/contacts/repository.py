@@ -30,10 +30,13 @@ PHONE_TYPES = (ChannelType.PHONE, ChannelType.WHATSAPP)
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """Who is looking: private contacts of others are visible only when `sees_all`."""
+    """Who is looking: private contacts of others are visible only when `sees_all`;
+    `owner_scope` (from `kernel.visibility`) narrows to the owners the viewer's record
+    visibility scope admits (None: every owner)."""
 
     user_id: UUID
     sees_all: bool
+    owner_scope: ColumnElement[bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +90,17 @@ class ContactRepository(TenantRepository[Contact]):
             stmt = stmt.where(
                 or_(Contact.is_private.is_(False), Contact.owner_user_id == viewer.user_id)
             )
+        if viewer.owner_scope is not None:
+            stmt = stmt.where(viewer.owner_scope)
         return stmt
+
+    async def in_scope(self, viewer: Viewer, contact_id: UUID) -> bool:
+        """Whether the viewer's visibility scope admits the contact (any state)."""
+        stmt = self.base_statement().where(Contact.id == contact_id)
+        if viewer.owner_scope is not None:
+            stmt = stmt.where(viewer.owner_scope)
+        found = await self.session.execute(stmt.with_only_columns(Contact.id))
+        return found.scalar_one_or_none() is not None
 
     async def get_live(self, viewer: Viewer, contact_id: UUID) -> Contact | None:
         stmt = self.live_statement(viewer).where(Contact.id == contact_id)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.kernel.ids import TenantId
 from m3crm.kernel.pagination import Page, PageRequest, Sort, paginate_sorted
 from m3crm.kernel.repository import TenantRepository
 from m3crm.kernel.text import fold
@@ -26,10 +28,23 @@ class CompanyFilters:
 
 
 class CompanyRepository(TenantRepository[Company]):
+    """`owner_scope` (from `kernel.visibility`) narrows everything a person sees to the
+    owners their record visibility scope admits; internal lookups pass none."""
+
     model = Company
 
+    def __init__(
+        self,
+        session: AsyncSession,
+        tenant_id: TenantId,
+        owner_scope: ColumnElement[bool] | None = None,
+    ) -> None:
+        super().__init__(session, tenant_id)
+        self.owner_scope = owner_scope
+
     def live_statement(self) -> Select[Company]:
-        return self.base_statement().where(Company.deleted_at.is_(None))
+        stmt = self.base_statement().where(Company.deleted_at.is_(None))
+        return stmt if self.owner_scope is None else stmt.where(self.owner_scope)
 
     async def get_live(self, company_id: UUID) -> Company | None:
         stmt = self.live_statement().where(Company.id == company_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.auth import AuthSubject
-from m3crm.modules.contacts.policies import viewer
+from m3crm.modules.contacts.policies import company_scope, viewer
 from m3crm.modules.contacts.repository import ContactRepository
 from m3crm.modules.contacts.repository_companies import CompanyRepository
 from m3crm.modules.search.registry import SearchHit
@@ -20,7 +20,7 @@ async def search_contacts(
     session: AsyncSession, subject: AuthSubject, query: str, limit: int
 ) -> list[SearchHit]:
     found = await ContactRepository(session, subject.tenant_id).search(
-        viewer(subject), query, limit
+        await viewer(session, subject), query, limit
     )
     return [
         SearchHit(
@@ -33,7 +33,8 @@ async def search_contacts(
 async def search_companies(
     session: AsyncSession, subject: AuthSubject, query: str, limit: int
 ) -> list[SearchHit]:
-    found = await CompanyRepository(session, subject.tenant_id).search(query, limit)
+    scope = await company_scope(session, subject)
+    found = await CompanyRepository(session, subject.tenant_id, scope).search(query, limit)
     return [
         SearchHit(
             id=str(c.id), title=c.name, subtitle=c.domain or c.city or "", path=f"/companies/{c.id}"

@@ -12,10 +12,12 @@ from m3crm.kernel.entitlements import register_usage_source
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.ownership import OwnableType, register_ownable
+from m3crm.kernel.visibility import register_record_type
 from m3crm.kernel.web.middleware import allow_uploads
 from m3crm.modules.contacts.api_imports import UPLOAD_PATH
 from m3crm.modules.contacts.companies import COMPANIES_MAX, company
 from m3crm.modules.contacts.contacts import CONTACTS_MAX, contact
+from m3crm.modules.contacts.policies import COMPANY_TYPE, CONTACT_TYPE
 from m3crm.modules.contacts.repository import ContactRepository
 from m3crm.modules.contacts.repository_companies import CompanyRepository
 from m3crm.modules.contacts.search import search_companies, search_contacts
@@ -56,6 +58,8 @@ def register() -> None:
     register_usage_source(COMPANIES_MAX, _companies_in_use)
     allow_uploads(UPLOAD_PATH)
     allow_uploads(UPLOAD_PAGE_PATH)
+    register_record_type(CONTACT_TYPE, N_("Contacts"))
+    register_record_type(COMPANY_TYPE, N_("Companies"))
     register_nav(
         NavItem("contacts", N_("Contacts"), "/contacts", "contact.read", icon="users", order=30)
     )
