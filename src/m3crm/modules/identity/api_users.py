@@ -23,6 +23,7 @@ from m3crm.kernel.inputs import StorableModel
 from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, PageRequest
 from m3crm.kernel.tenancy.models import UserStatus
 from m3crm.modules.identity.users import UserChanges, UserWithRoles, user_admin
+from m3crm.modules.identity.work_codes import WORK_CODE_FIELDS, WORK_CODE_PATTERN
 
 UserReader = Annotated[AuthSubject, Depends(require("user.read"))]
 UserEditor = Annotated[AuthSubject, Depends(require("user.update"))]
@@ -69,11 +70,15 @@ class AdminUserPage(BaseModel):
 
 class AdminUserPatch(StorableModel):
     """Every field optional. `status` moves through the allowed transitions only:
-    active→suspended, suspended→active, active/suspended→deactivated, deactivated→active."""
+    active→suspended, suspended→active, active/suspended→deactivated, deactivated→active.
+    `job_title_code` / `department_code`: a code of the tenant's dictionaries (422 when
+    unknown or inactive); `null` clears it."""
 
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
     locale: Literal["en", "ar"] | None = None
     status: UserStatus | None = None
+    job_title_code: str | None = Field(default=None, pattern=WORK_CODE_PATTERN)
+    department_code: str | None = Field(default=None, pattern=WORK_CODE_PATTERN)
 
 
 @router.get("", response_model=AdminUserPage)
@@ -116,7 +121,12 @@ async def update_user(
 ) -> AdminUserOut:
     """Audited as `user.updated` (profile) and `user.suspended` / `user.deactivated` /
     `user.reinstated` (status). Suspending or deactivating ends the user's sessions."""
-    changes = UserChanges(full_name=body.full_name, locale=body.locale, status=body.status)
+    changes = UserChanges(
+        full_name=body.full_name,
+        locale=body.locale,
+        status=body.status,
+        work_codes={f: getattr(body, f) for f in WORK_CODE_FIELDS if f in body.model_fields_set},
+    )
     return AdminUserOut.of(await user_admin.update(session, subject, user_id, changes))
 
 
