@@ -106,11 +106,11 @@ async def test_tenant_rows_are_visible_only_to_their_tenant(
     assert "leasing_agent" not in codes_b
     # B is on DevFree: its own rows stay hidden, only the global codes show.
     assert "bravo_only" not in codes_b and "sales" in codes_b
-    # B (DevFree) may not write at all: another tenant's entry never gets that far.
+    # Another tenant's entry is 404, even to a tenant without the feature.
     other = f"{ADMIN}/departments/{made.json()['id']}"
     b_admin = world.headers(world.b)
-    assert (await client.patch(other, json={"sort_order": 1}, headers=b_admin)).status_code == 402
-    assert (await client.delete(other, headers=b_admin)).status_code == 402
+    assert (await client.patch(other, json={"sort_order": 1}, headers=b_admin)).status_code == 404
+    assert (await client.delete(other, headers=b_admin)).status_code == 404
     # A never reaches B's row by id.
     bravo_id = (
         await session.execute(text("SELECT id FROM department_codes WHERE code = 'bravo_only'"))
@@ -118,6 +118,9 @@ async def test_tenant_rows_are_visible_only_to_their_tenant(
     await bind_tenant(session, world.a.id, None)
     theirs = f"{ADMIN}/departments/{bravo_id}"
     assert (await client.delete(theirs, headers=world.headers(world.a))).status_code == 404
+    # B's own entry exists, but B's plan lacks the feature: 402.
+    refused = await client.patch(theirs, json={"sort_order": 1}, headers=b_admin)
+    assert refused.status_code == 402 and error_code(refused) == "PLAN_REQUIRED"
 
 
 async def test_refusals(client: httpx.AsyncClient, world: World) -> None:
@@ -131,7 +134,7 @@ async def test_refusals(client: httpx.AsyncClient, world: World) -> None:
     ).status_code == 403
     free = await client.post(f"{ADMIN}/job-titles", json=NEW_TITLE, headers=world.headers(world.b))
     assert free.status_code == 402 and error_code(free) == "PLAN_REQUIRED"
-    assert (await client.get(f"{READ}/colours", headers=headers)).status_code == 422
+    assert (await client.get(f"{READ}/colours", headers=headers)).status_code == 404
     for code in ("A", "Has Space", "x", "a" * 41, "bad-dash"):
         bad = await client.post(
             f"{ADMIN}/job-titles", json={**NEW_TITLE, "code": code}, headers=headers

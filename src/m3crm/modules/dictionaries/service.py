@@ -5,7 +5,8 @@ Rules:
   `admin.customDictionaries` (DECISIONS §12.1: DevPro; DevFree sees the global codes only);
 - adding, editing and deactivating own entries needs that feature (402 `PLAN_REQUIRED`);
   global rows are never writable by a tenant: addressed by id they are 404, like another
-  tenant's row (the write path only knows the tenant's own rows);
+  tenant's row (the write path only knows the tenant's own rows; existence is checked
+  before the feature, so another tenant's id is 404 even on a plan without it);
 - a code is unique among what the tenant can see: a code taken by a global row or by one
   of the tenant's entries (active or not) is 409; codes never change;
 - entries are deactivated, never deleted; a deactivated code stays on profiles holding it,
@@ -160,11 +161,12 @@ class DictionaryService:
         entry_id: UUID,
         changes: EntryChanges,
     ) -> DictionaryEntry:
-        """The tenant's own entries only (a global row is 404); 402 without the feature."""
-        (await load_entitlements(session, subject.tenant_id)).require_feature(FEATURE)
+        """The tenant's own entries only (a global row is 404, checked first); then 402
+        without the feature."""
         entry = await self._repo(session, subject.tenant_id, kind).own(entry_id, for_update=True)
         if entry is None:
             raise NotFound()
+        (await load_entitlements(session, subject.tenant_id)).require_feature(FEATURE)
         before = _snapshot(entry)
         for name in ("label_en", "label_ar", "sort_order", "is_active"):
             if (value := getattr(changes, name)) is not None:
