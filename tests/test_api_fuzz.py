@@ -40,6 +40,8 @@ SEMANTIC_422 = {
     "POST /v1/auth/totp/disable": "the password and a current code",
     "POST /v1/auth/twofa/backup-codes/regenerate": "the password",
     "PATCH /v1/me/settings": "`timezone` must be a known IANA zone name",
+    "PATCH /v1/me/profile": "job title / department codes of the tenant's dictionaries",
+    "PATCH /v1/admin/users/{user_id}": "job title / department codes of the tenant's dictionaries",
     "GET /v1/search": "each `type` must name a registered search provider",
     "POST /v1/custom-fields/definitions": "options only for select types; unique types",
     "PATCH /v1/custom-fields/definitions/{field_id}": "options only for select types",

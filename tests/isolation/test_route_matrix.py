@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 from fastapi import FastAPI
@@ -55,6 +55,30 @@ async def make_role(session: AsyncSession, app: FastAPI, world: World) -> tuple[
     return role_id, "roles"
 
 
+async def _dictionary_ref(session: AsyncSession, world: World, table: str) -> tuple[UUID, str]:
+    """An own entry of tenant A in a coded dictionary."""
+    await session.execute(
+        text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(world.a.id)}
+    )
+    row_id = await session.scalar(
+        text(
+            f"INSERT INTO {table} (id, tenant_id, code, label_en, label_ar)"
+            " VALUES (gen_random_uuid(), :t, :c, 'A', 'A') RETURNING id"
+        ),
+        {"t": world.a.id, "c": f"c{uuid4().hex[:12]}"},
+    )
+    assert isinstance(row_id, UUID)
+    return row_id, table
+
+
+async def make_job_title(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:
+    return await _dictionary_ref(session, world, "job_title_codes")
+
+
+async def make_department(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:
+    return await _dictionary_ref(session, world, "department_codes")
+
+
 ID_MAKERS: dict[str, IdMaker] = {
     "run_id": make_run,
     "message_id": make_message,
@@ -73,6 +97,8 @@ ID_MAKERS: dict[str, IdMaker] = {
     "link_id": link_ref,
     "group_id": group_ref,
     "edge_id": edge_ref,
+    "job_title_id": make_job_title,
+    "department_id": make_department,
 }
 
 

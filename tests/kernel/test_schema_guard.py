@@ -19,6 +19,8 @@ GLOBAL_ROW_TABLES = {
     "message_templates": "product-seeded templates (global) + tenant overrides (dictionary RLS)",
     "provider_credentials": "global credentials + tenant overrides (dictionary RLS)",
     "integration_webhook_logs": "raw receipts; unmatched ones have no tenant (insert-only)",
+    "job_title_codes": "coded dictionary: product-seeded codes + tenant codes (dictionary RLS)",
+    "department_codes": "coded dictionary: product-seeded codes + tenant codes (dictionary RLS)",
 }
 QUEUE_PREFIX = "procrastinate_"  # the job queue: tenant and actor live in the OperationRun
 

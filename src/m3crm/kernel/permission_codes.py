@@ -218,7 +218,7 @@ _ALL: list[PermissionDef] = [
     # --- project additions (not in the spec; see docs/decisions.md)
     # The spec has no codes for the OperationRuns Monitoring screen (ARCHITECTURE §2.8),
     # and none for the audit-log viewer that Section 18 §7/§8 asks for ("admin-only",
-    # "exportable"); these fill the gaps.
+    # "exportable"), nor for managing coded dictionaries; these fill the gaps.
     *_group(
         "operations",
         ("ops.runs.read", "See the organisation's background work (Monitoring)."),
@@ -228,6 +228,12 @@ _ALL: list[PermissionDef] = [
         "audit",
         ("audit.read", "See and search the audit trail."),
         ("audit.export", "Export the audit trail."),
+    ),
+    # The spec names the plan feature `admin.customDictionaries` (Section 12 §9) but no
+    # permission for editing the job-title and department dictionaries (DECISIONS §12.1).
+    *_group(
+        "dictionaries",
+        ("dictionaries.manage", "Add, edit and deactivate job titles and departments."),
     ),
 ]
 
@@ -245,7 +251,7 @@ PERMISSIONS: Final[Mapping[str, PermissionDef]] = _index(_ALL)
 
 # The codes of the "project additions" group above: every other code is the spec's.
 PROJECT_ADDITIONS: Final[frozenset[str]] = frozenset(
-    p.code for p in PERMISSIONS.values() if p.area in {"operations", "audit"}
+    p.code for p in PERMISSIONS.values() if p.area in {"operations", "audit", "dictionaries"}
 )
 
 # Spec spellings that name an existing code rather than a new one. Appendix D §1 shows

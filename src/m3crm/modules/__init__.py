@@ -13,6 +13,7 @@ MODULES: tuple[str, ...] = (
     "identity",
     "audit",
     "customfields",
+    "dictionaries",
     "contacts",
     "search",
 )

@@ -392,6 +392,8 @@ async def test_profile_read_and_update(
         "locale": "en",
         "phone_e164": None,
         "phone_verified_at": None,
+        "job_title_code": None,
+        "department_code": None,
     }
     response = await client.patch(
         PROFILE, json={"full_name": "  Mona   Adel ", "locale": "ar"}, headers=headers

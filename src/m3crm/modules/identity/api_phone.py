@@ -31,6 +31,7 @@ from m3crm.modules.identity.phone import (
     ProfileView,
     Started,
 )
+from m3crm.modules.identity.work_codes import WORK_CODE_FIELDS, WORK_CODE_PATTERN
 from m3crm.modules.notify.consent import ConsentRequired
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.modules.notify.dispatch import TemplateMissing
@@ -81,11 +82,22 @@ class ProfileOut(BaseModel):
     locale: str
     phone_e164: str | None
     phone_verified_at: datetime | None
+    job_title_code: str | None
+    department_code: str | None
 
 
 class ProfilePatch(StorableModel):
+    """`job_title_code` / `department_code`: a code of `GET /v1/dictionaries/job-titles`
+    / `departments` (422 when unknown or inactive); `null` clears it."""
+
     full_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"\S")
     locale: Literal["en", "ar"] | None = None
+    job_title_code: str | None = Field(default=None, pattern=WORK_CODE_PATTERN)
+    department_code: str | None = Field(default=None, pattern=WORK_CODE_PATTERN)
+
+    def work_codes(self) -> dict[str, str | None]:
+        """The work-code fields the body gives (an explicit `null` clears one)."""
+        return {f: getattr(self, f) for f in WORK_CODE_FIELDS if f in self.model_fields_set}
 
 
 def _verification_out(started: Started) -> PhoneVerificationOut:
@@ -186,5 +198,5 @@ async def get_profile(session: DbSession, subject: Subject) -> ProfileView:
 @router.patch("/v1/me/profile", response_model=ProfileOut, tags=["profile"])
 async def patch_profile(body: ProfilePatch, session: DbSession, subject: Subject) -> ProfileView:
     return await phone.update_profile(
-        session, subject, full_name=body.full_name, locale=body.locale
+        session, subject, full_name=body.full_name, locale=body.locale, work_codes=body.work_codes()
     )

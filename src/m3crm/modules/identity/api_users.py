@@ -27,6 +27,7 @@ from m3crm.kernel.tenancy.models import UserStatus
 from m3crm.modules.identity import seats
 from m3crm.modules.identity.authentication import send_password_reset
 from m3crm.modules.identity.users import UserChanges, UserWithRoles, user_admin
+from m3crm.modules.identity.work_codes import WORK_CODE_FIELDS, WORK_CODE_PATTERN
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.settings import Settings
 
@@ -80,11 +81,15 @@ class AdminUserPage(BaseModel):
 
 class AdminUserPatch(StorableModel):
     """Every field optional. `status` moves through the allowed transitions only:
-    active→suspended, suspended→active, active/suspended→deactivated, deactivated→active."""
+    active→suspended, suspended→active, active/suspended→deactivated, deactivated→active.
+    `job_title_code` / `department_code`: a code of the tenant's dictionaries (422 when
+    unknown or inactive); `null` clears it."""
 
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
     locale: Literal["en", "ar"] | None = None
     status: UserStatus | None = None
+    job_title_code: str | None = Field(default=None, pattern=WORK_CODE_PATTERN)
+    department_code: str | None = Field(default=None, pattern=WORK_CODE_PATTERN)
     reassign_to: UUID | None = Field(
         default=None,
         description="Suspend / deactivate: the active user who takes over the user's records "
@@ -151,6 +156,7 @@ async def update_user(
         locale=body.locale,
         status=body.status,
         reassign_to=body.reassign_to,
+        work_codes={f: getattr(body, f) for f in WORK_CODE_FIELDS if f in body.model_fields_set},
     )
     try:
         return AdminUserOut.of(await user_admin.update(session, subject, user_id, changes))

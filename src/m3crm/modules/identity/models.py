@@ -108,6 +108,9 @@ class UserProfile(TenantModel):
         server_default=TimeFormat.LOCALE.value,
     )
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Codes of the coded dictionaries (module `dictionaries`), checked by its service.
+    job_title_code: Mapped[str | None] = mapped_column(String(40))
+    department_code: Mapped[str | None] = mapped_column(String(40))
 
 
 class TwoFactor(TenantModel):

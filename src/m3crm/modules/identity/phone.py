@@ -29,6 +29,7 @@ would never grow and the code could be guessed.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -50,6 +51,7 @@ from m3crm.kernel.ids import new_id
 from m3crm.modules.identity import repository_phone as repo
 from m3crm.modules.identity.models import PhoneVerification, PhoneVerificationStatus
 from m3crm.modules.identity.secrets import code_matches, hash_code, new_code
+from m3crm.modules.identity.work_codes import set_work_codes
 from m3crm.modules.notify.addresses import normalize_e164
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import Channel
@@ -114,6 +116,8 @@ class ProfileView:
     locale: str
     phone_e164: str | None
     phone_verified_at: datetime | None
+    job_title_code: str | None = None
+    department_code: str | None = None
 
 
 def _now() -> datetime:
@@ -369,6 +373,8 @@ async def read_profile(session: AsyncSession, subject: AuthSubject) -> ProfileVi
         locale=user.locale,
         phone_e164=profile.phone_e164 if profile else None,
         phone_verified_at=profile.phone_verified_at if profile else None,
+        job_title_code=profile.job_title_code if profile else None,
+        department_code=profile.department_code if profile else None,
     )
 
 
@@ -378,11 +384,13 @@ async def update_profile(
     *,
     full_name: str | None = None,
     locale: str | None = None,
+    work_codes: Mapping[str, str | None] | None = None,
 ) -> ProfileView:
-    """Change one's own name and language (`None` leaves a field as it is); audited
+    """Change one's own name, language, job title and department (`None` leaves a field as
+    it is; in `work_codes`, a field given as `None` is cleared); audited
     `user.profile.updated` when something changed."""
     user = subject.user
-    changes: dict[str, str] = {}
+    changes: dict[str, str | None] = {}
     if full_name is not None:
         name = " ".join(full_name.split())
         if not name:
@@ -395,9 +403,14 @@ async def update_profile(
             raise ValidationFailed({"locale": N_("Choose one of the offered languages.")})
         changes["locale"] = locale
     before = {key: getattr(user, key) for key in changes}
+    for key, value in changes.items():
+        setattr(user, key, value)
+    work_before, work_after = await set_work_codes(
+        session, subject.tenant_id, subject.user_id, work_codes or {}
+    )
+    before |= work_before
+    changes |= work_after
     if changes != before:
-        for key, value in changes.items():
-            setattr(user, key, value)
         await session.flush()
         await audit.record(
             session,

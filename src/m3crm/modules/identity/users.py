@@ -8,7 +8,8 @@ because `current_subject` refuses users that are not active.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.access.service import access as access_service
 from m3crm.modules.identity import repository_seats, seats
 from m3crm.modules.identity.repository_users import UserRepository, revoke_sessions
+from m3crm.modules.identity.work_codes import set_work_codes
 
 ACTIVE, SUSPENDED, DEACTIVATED = UserStatus.ACTIVE, UserStatus.SUSPENDED, UserStatus.DEACTIVATED
 
@@ -53,6 +55,8 @@ class UserChanges:
     status: UserStatus | None = None
     reassign_to: UUID | None = None
     """Suspend / deactivate: the new owner of the user's records (DECISIONS §12.4)."""
+    # Profile field → code (`None` clears it); see `identity.work_codes`.
+    work_codes: Mapping[str, str | None] = field(default_factory=dict)
 
 
 def _profile(user: User) -> dict[str, Any]:
@@ -107,6 +111,11 @@ class UserAdminService:
         if changes.locale is not None:
             user.locale = changes.locale
         after = _profile(user)
+        work_before, work_after = await set_work_codes(
+            session, subject.tenant_id, user.id, changes.work_codes
+        )
+        before |= work_before
+        after |= work_after
         if after != before:
             await session.flush()
             await record(
