@@ -21,6 +21,7 @@ from tests.live import serve
 # does not exist, a template variable that was not declared, a family without templates):
 # schema-valid data may be refused there, so only "valid data accepted" is skipped.
 SEMANTIC_422 = {
+    "PUT /v1/admin/roles/{role_id}/scopes": "record types must be registered ones",
     "POST /v1/notify/dispatch": "E.164 validity, template family, either code or family",
     "POST /v1/notify/templates": "template variables must be declared",
     "PATCH /v1/notify/templates/{template_id}": "template variables must be declared",

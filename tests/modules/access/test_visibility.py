@@ -167,7 +167,7 @@ async def test_scopes_api_negative_paths(client: httpx.AsyncClient, world: World
     assert (await client.put(url, json={"scopes": {}}, headers=member)).status_code == 403
     other = await client.get(url, headers=world.headers(world.b))
     assert other.status_code == 404
-    for body in ({"scopes": {"contact": "mine"}}, {"scopes": {"spaceship": "own"}}, {}):
+    for body in ({"scopes": {"contact": "mine"}}, {"scopes": {"spaceship": "own"}}, []):
         bad = await client.put(url, json=body, headers=world.headers(world.a))
         assert bad.status_code == 422, body
     read = await client.get(url, headers=world.headers(world.a))

@@ -141,6 +141,9 @@ class HierarchyEdgeOut(BaseModel):
 
 
 class RoleScopesIO(StorableModel):
-    """Per record type, the scope the role grants: own, group, subtree or all."""
+    """Per record type, the scope the role grants: own, group, subtree or all; a type left
+    out (or an empty body) grants `all`."""
 
-    scopes: dict[Annotated[str, StringConstraints(max_length=40)], Scope] = Field(max_length=50)
+    scopes: dict[Annotated[str, StringConstraints(max_length=40)], Scope] = Field(
+        default_factory=dict, max_length=50
+    )
