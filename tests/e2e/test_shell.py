@@ -39,6 +39,7 @@ SHELL_PAGES = (
     ("audit", "/admin/audit"),
     ("templates", "/settings/templates"),
     ("people", "/admin/users"),
+    ("roles", "/admin/roles"),
     ("contacts", "/contacts"),
     ("companies", "/companies"),
 )

@@ -30,6 +30,7 @@ SHELL_PAGES = (
     ("/admin/audit", "admin"),
     ("/settings/templates", "admin"),
     ("/admin/users", "admin"),
+    ("/admin/roles", "admin"),
     ("/contacts", "agent"),
     ("/companies", "agent"),
     ("/nowhere", "admin"),

@@ -29,6 +29,7 @@ async def test_admin_sees_every_screen(client: httpx.AsyncClient, world: World) 
         "templates",
         "audit",
         "users",
+        "roles",
         "contacts",
         "companies",
     }

@@ -42,6 +42,7 @@ from m3crm.modules.access.repository import (
     RoleRepository,
     permission_codes_of,
 )
+from m3crm.web.nav import NavItem, register_nav
 
 SUPER_ADMIN = "super_admin"
 # Holding this code is what "admin rights" means for a caller editing their own roles:
@@ -425,5 +426,9 @@ def register() -> None:
     """Wire the access module into the kernel."""
     register_permission_query(permission_codes_of)
     register_scope_source(scopes.SOURCE)
+    register_nav(
+        NavItem("roles", N_("Roles"), "/admin/roles", "role.read", icon="shield",
+                section="admin", order=86)
+    )  # fmt: skip
     register_usage_source(ROLES_MAX, roles_in_use)
     register_usage_source(GROUPS_MAX, groups_in_use)
