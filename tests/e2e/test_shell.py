@@ -24,6 +24,9 @@ from tests.harness import MigratedDatabase
 
 pytestmark = pytest.mark.e2e
 
+ALPINE_READY = "() => document.body._x_dataStack !== undefined"
+"""The shell's Alpine component is initialised (its key handlers listen)."""
+
 AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "shell-Password-2026"
 SHELL_PAGES = (
@@ -105,7 +108,7 @@ def test_every_shell_page_in_arabic_rtl_accessible(
         response = page.goto(f"{live_server}{path}")
         assert response is not None and response.status == 200, (path, response)
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
-        page.wait_for_function("() => window.Alpine !== undefined")
+        page.wait_for_function(ALPINE_READY)
         # The side menu sits at the inline start: on the right in Arabic.
         nav = page.locator("#sidebar").bounding_box()
         main = page.locator("#main").bounding_box()
@@ -123,7 +126,7 @@ def test_overlays_are_accessible_in_both_directions(
 ) -> None:
     sign_in_as(page, settings, live_server, shell_tenant, "admin")
     page.goto(f"{live_server}/")
-    page.wait_for_function("() => window.Alpine !== undefined")
+    page.wait_for_function(ALPINE_READY)
     page.keyboard.press("Control+k")
     expect(page.locator("#palette-input")).to_be_focused()
     page.screenshot(path=str(artifacts / "shell-palette-ar.png"))
@@ -156,7 +159,7 @@ def test_palette_by_keyboard_only(
 ) -> None:
     sign_in_as(page, settings, live_server, shell_tenant, "agent")
     page.goto(f"{live_server}/notifications")
-    page.wait_for_function("() => window.Alpine !== undefined")
+    page.wait_for_function(ALPINE_READY)
     page.keyboard.press("Control+k")
     expect(page.locator("#palette-input")).to_be_focused()
     page.keyboard.type("الإعدادات")
@@ -165,7 +168,7 @@ def test_palette_by_keyboard_only(
     )
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server}/account/settings")
-    page.wait_for_function("() => window.Alpine !== undefined")
+    page.wait_for_function(ALPINE_READY)
     page.keyboard.press("Control+k")
     expect(page.locator("#palette-input")).to_be_focused()
     page.keyboard.type("الخلفيه")  # typed with a final heh: folding still matches
@@ -215,7 +218,7 @@ def test_search_by_keyboard_only(
     still matches; arrows and Enter open the person."""
     sign_in_as(page, settings, live_server, shell_tenant, "admin")
     page.goto(f"{live_server}/notifications")
-    page.wait_for_function("() => window.Alpine !== undefined")
+    page.wait_for_function(ALPINE_READY)
     page.keyboard.press("/")
     expect(page.locator("#search-input")).to_be_focused()
     page.keyboard.type("وكيل المبيعات")
@@ -257,7 +260,7 @@ def test_inbox_shows_a_mirrored_sms_on_all_its_channels(
     assert sent.status_code == 202, sent.text
     sign_in_as(page, settings, live_server, shell_tenant, "agent")
     page.goto(f"{live_server}/")
-    page.wait_for_function("() => window.Alpine !== undefined")
+    page.wait_for_function(ALPINE_READY)
     page.keyboard.press("g")
     page.keyboard.press("n")
     drawer = page.locator("#drawer")

@@ -23,6 +23,9 @@ from tests.modules.contacts.helpers import make_company, make_contact
 
 pytestmark = pytest.mark.e2e
 
+ALPINE_READY = "() => document.body._x_dataStack !== undefined"
+"""The shell's Alpine component is initialised (its key handlers listen)."""
+
 
 @dataclass(frozen=True)
 class Team:
@@ -91,8 +94,9 @@ def test_admin_restricts_agents_to_their_own_records(
     assert response is not None and response.status == 404
 
     page.goto(f"{live_server}/contacts")
-    page.wait_for_function("() => window.Alpine !== undefined")
+    page.wait_for_function(ALPINE_READY)
     page.keyboard.press("/")
+    expect(page.locator("#search-input")).to_be_focused()
     page.keyboard.type("ya")
     results = page.locator("#search-results")
     expect(results.locator("[role=option]").first).to_be_visible()
