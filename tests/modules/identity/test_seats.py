@@ -18,6 +18,7 @@ from tests.conftest import World
 from tests.factories import make_tenant, make_user
 from tests.harness import MigratedDatabase
 from tests.modules.identity.test_users_admin import new_user
+from tests.web.test_pages import cookie
 
 
 async def user_id_of(session: AsyncSession, world: World, email: str) -> UUID:
@@ -111,3 +112,11 @@ async def test_two_concurrent_claims_for_the_last_seat(
     # Admin and agent hold two of three seats (the member is deactivated): one is free.
     wins = await asyncio.gather(claim(1), claim(2))
     assert sorted(wins) == [False, True]
+
+
+async def test_people_page_shows_seats_to_those_who_may_see_them(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    admin = await client.get("/admin/users", headers=cookie(world))
+    assert admin.status_code == 200 and 'data-testid="seats"' in admin.text
+    assert 'aria-valuemax="25"' in admin.text

@@ -14,6 +14,7 @@ from pydantic import StringConstraints
 from m3crm.kernel.auth import DbSession
 from m3crm.kernel.pagination import CURSOR_PATTERN, PageRequest
 from m3crm.kernel.tenancy.models import UserStatus
+from m3crm.modules.identity import seats
 from m3crm.modules.identity.api_users import UserReader
 from m3crm.modules.identity.users import STATUS_LABELS, user_admin
 from m3crm.web.filters import BlankIsNone
@@ -42,10 +43,12 @@ async def users_page(
         session, subject, PageRequest(limit=50, cursor=cursor), status=status, q=q
     )
     filters = urlencode({k: v for k, v in (("q", q), ("status", status)) if v})
+    usage = await seats.usage(session, subject.tenant_id) if subject.can("seats.view") else None
     return render(
         request,
         "identity/users.html",
         {
+            "seats": usage,
             "page": page,
             "q": q or "",
             "status": status,
