@@ -31,6 +31,7 @@ SHELL_PAGES = (
     ("/settings/templates", "admin"),
     ("/admin/users", "admin"),
     ("/admin/roles", "admin"),
+    ("/admin/users/{agent}", "admin"),
     ("/contacts", "agent"),
     ("/companies", "agent"),
     ("/nowhere", "admin"),
@@ -79,6 +80,7 @@ class EnglishFinder(HTMLParser):
 async def test_arabic_page_has_no_english_prose(
     client: httpx.AsyncClient, world: World, path: str, user: str
 ) -> None:
+    path = path.replace("{agent}", str(world.a.agent_id))
     headers = cookie(world, user)
     if user == "admin":  # rolled back after the test, like everything the client writes
         switched = await client.patch(

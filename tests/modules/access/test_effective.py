@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import World, error_code
+from tests.web.test_pages import cookie
 
 
 def url(user_id: object) -> str:
@@ -32,3 +33,15 @@ async def test_negative_paths(client: httpx.AsyncClient, world: World) -> None:
     assert other.status_code == 404 and error_code(other) == "NOT_FOUND"
     bad = await client.get(url("not-a-uuid"), headers=world.headers(world.a))
     assert bad.status_code == 422
+
+
+async def test_the_person_page_shows_access_and_its_reasons(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    page = await client.get(f"/admin/users/{world.a.agent_id}", headers=cookie(world))
+    assert page.status_code == 200 and 'data-testid="effective-permissions"' in page.text
+    assert "sales_manager" in page.text and "entity_id=" in page.text
+    other = await client.get(f"/admin/users/{world.b.agent_id}", headers=cookie(world))
+    assert other.status_code == 404
+    refused = await client.get(f"/admin/users/{world.a.agent_id}", headers=cookie(world, "member"))
+    assert refused.status_code == 403

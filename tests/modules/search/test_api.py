@@ -45,7 +45,7 @@ async def test_arabic_names_are_found_by_their_bare_spelling(
     item = group["items"][0]
     assert item["title"] == "أَحْمَد إبراهيم"
     assert item["subtitle"] == "a.ibrahim@alpha.test"
-    assert item["path"] == "/admin/users?q=a.ibrahim%40alpha.test"
+    assert item["path"] == f"/admin/users/{item['id']}"
     # Inside the name, hamza and alef variants typed either way.
     assert user_ids(await search(client, world.headers(world.a), q="ابراهيم")) == [str(voweled)]
     assert user_ids(await search(client, world.headers(world.a), q="  محمود  ")) == [str(other)]

@@ -7,8 +7,6 @@ the searcher's language when the person cannot sign in.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.auth import AuthSubject
@@ -19,7 +17,7 @@ from m3crm.modules.identity.users import STATUS_LABELS
 from m3crm.modules.search.registry import SearchHit, SearchProvider
 
 USERS_PATH = "/admin/users"
-"""The user administration screen; a hit opens it filtered to that person's e-mail."""
+"""The People screen; a hit opens the person's page under it."""
 
 
 def user_hit(user: User, locale: str) -> SearchHit:
@@ -30,7 +28,7 @@ def user_hit(user: User, locale: str) -> SearchHit:
         id=str(user.id),
         title=user.full_name or user.email,
         subtitle=subtitle,
-        path=f"{USERS_PATH}?{urlencode({'q': user.email})}",
+        path=f"{USERS_PATH}/{user.id}",
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -14,6 +15,7 @@ from pydantic import StringConstraints
 from m3crm.kernel.auth import DbSession
 from m3crm.kernel.pagination import CURSOR_PATTERN, PageRequest
 from m3crm.kernel.tenancy.models import UserStatus
+from m3crm.modules.access.service import access
 from m3crm.modules.identity import seats
 from m3crm.modules.identity.api_users import UserReader
 from m3crm.modules.identity.users import STATUS_LABELS, user_admin
@@ -54,5 +56,30 @@ async def users_page(
             "status": status,
             "status_labels": STATUS_LABELS,
             "filters": filters,
+        },
+    )
+
+
+@router.get("/admin/users/{user_id}", response_class=HTMLResponse)
+async def user_page(
+    request: Request, user_id: UUID, session: DbSession, subject: UserReader
+) -> HTMLResponse:
+    """One person: profile, roles and — for those who may read roles — every permission
+    with the roles granting it; a link to their audit trail. Another tenant's id is 404."""
+    found = await user_admin.get(session, subject, user_id)
+    granted = (
+        await access.effective_permissions(session, subject, user_id)
+        if subject.can("role.read")
+        else None
+    )
+    audit_url = "/admin/audit?" + urlencode({"entity_type": "user", "entity_id": str(user_id)})
+    return render(
+        request,
+        "identity/user.html",
+        {
+            "found": found,
+            "status_labels": STATUS_LABELS,
+            "granted": granted,
+            "audit_url": audit_url if subject.can("audit.read") else None,
         },
     )
