@@ -89,10 +89,8 @@ MemberManager = Annotated[AuthSubject, Depends(gated("groups.members.manage", GR
 # entitlements", Section 12 §6) and no feature; changing them needs
 # `entitlements.overrides.manage` and the plan's `admin.entitlementsOverrides`.
 EntitlementsReader = Annotated[AuthSubject, Depends(require("entitlements.view"))]
-OverridesManager = Annotated[
-    AuthSubject,
-    Depends(gated("entitlements.overrides.manage", overrides.OVERRIDES_FEATURE)),
-]
+# The plan check runs in the service after the group / user is found (404 before 402).
+OverridesManager = Annotated[AuthSubject, Depends(require("entitlements.overrides.manage"))]
 
 router = APIRouter(
     tags=["access"],

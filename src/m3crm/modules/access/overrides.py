@@ -148,9 +148,12 @@ async def set_overrides(
     target_id: UUID | None,
     overrides: OverrideSet,
 ) -> OverrideSet:
-    """Replace the overrides of one level and target (an empty set removes them all);
-    audited `entitlement.override.changed` with before and after. Effective on the next
-    request."""
+    """Replace the overrides of one level and target (an empty set removes them all).
+    Another tenant's group or user is a 404, then the *plan* must include
+    `admin.entitlementsOverrides` (402), then unknown keys are a 422. Audited
+    `entitlement.override.changed` with before and after. Effective on the next request."""
+    await _check_target(session, subject, level, target_id)
+    (await load_plan_entitlements(session, subject.tenant_id)).require_feature(OVERRIDES_FEATURE)
     _validate(overrides)
     before = await get_overrides(session, subject, level, target_id)
     await repository.replace_overrides(
