@@ -22,6 +22,9 @@ from tests.live import serve
 # schema-valid data may be refused there, so only "valid data accepted" is skipped.
 SEMANTIC_422 = {
     "PUT /v1/admin/roles/{role_id}/scopes": "record types must be registered ones",
+    "PUT /v1/admin/entitlements/overrides/tenant": "feature / limit keys of the catalog",
+    "PUT /v1/admin/entitlements/overrides/group/{group_id}": "feature / limit keys of the catalog",
+    "PUT /v1/admin/entitlements/overrides/user/{user_id}": "feature / limit keys of the catalog",
     "POST /v1/notify/dispatch": "E.164 validity, template family, either code or family",
     "POST /v1/notify/templates": "template variables must be declared",
     "PATCH /v1/notify/templates/{template_id}": "template variables must be declared",

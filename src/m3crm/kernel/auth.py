@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.db.session import Database, bind_tenant
-from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.entitlements import load_user_entitlements
 from m3crm.kernel.errors import NotAuthenticated, PermissionDenied
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
@@ -305,10 +305,12 @@ def require(code: str) -> Callable[[AuthSubject], Awaitable[AuthSubject]]:
 
 
 def require_feature(feature: str) -> Callable[[AuthSubject, AsyncSession], Awaitable[None]]:
-    """Dependency: the tenant's plan must include `feature` (402 `PLAN_REQUIRED`)."""
+    """Dependency: the user's entitlements (plan and overrides) must include `feature`
+    (402 `PLAN_REQUIRED`)."""
 
     async def dependency(subject: Subject, session: DbSession) -> None:
-        (await load_entitlements(session, subject.tenant_id)).require_feature(feature)
+        entitlements = await load_user_entitlements(session, subject.tenant_id, subject.user_id)
+        entitlements.require_feature(feature)
 
     dependency.__name__ = f"require_feature_{feature.replace('.', '_')}"
     return dependency
@@ -317,10 +319,12 @@ def require_feature(feature: str) -> Callable[[AuthSubject, AsyncSession], Await
 def require_limit(
     key: str, *, adding: int = 1
 ) -> Callable[[AuthSubject, AsyncSession], Awaitable[None]]:
-    """Dependency: `usage + adding` must stay within the plan's limit (422 `LIMIT_REACHED`)."""
+    """Dependency: `usage + adding` must stay within the user's limit (plan and overrides;
+    422 `LIMIT_REACHED`)."""
 
     async def dependency(subject: Subject, session: DbSession) -> None:
-        (await load_entitlements(session, subject.tenant_id)).require_limit(key, adding=adding)
+        entitlements = await load_user_entitlements(session, subject.tenant_id, subject.user_id)
+        entitlements.require_limit(key, adding=adding)
 
     dependency.__name__ = f"require_limit_{key.replace('.', '_')}"
     return dependency

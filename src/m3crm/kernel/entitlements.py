@@ -2,12 +2,18 @@
 
 The plans module registers an `EntitlementLoader`; without a plan row for the tenant
 the snapshot is empty, so every feature and limit check denies (never allows).
+
+The access module registers an `OverrideLayer` (entitlement overrides, Section 3A §6):
+`load_entitlements` is the tenant's view (plan + tenant overrides), and
+`load_user_entitlements` one user's view (plan < tenant < group < user overrides).
+Nothing is cached: a changed override takes effect on the next request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,8 +57,42 @@ def register_entitlement_loader(loader: EntitlementLoader) -> None:
     _loader = loader
 
 
-async def load_entitlements(session: AsyncSession, tenant_id: TenantId) -> Entitlements:
+OverrideLayer = Callable[
+    [AsyncSession, TenantId, UUID | None, Entitlements], Awaitable[Entitlements]
+]
+
+
+async def _no_overrides(
+    session: AsyncSession, tenant_id: TenantId, user_id: UUID | None, plan: Entitlements
+) -> Entitlements:
+    return plan
+
+
+_overrides: OverrideLayer = _no_overrides
+
+
+def register_override_layer(layer: OverrideLayer) -> None:
+    """Install what applies overrides over the plan; `user_id` `None` means the tenant's
+    own view (tenant overrides only)."""
+    global _overrides
+    _overrides = layer
+
+
+async def load_plan_entitlements(session: AsyncSession, tenant_id: TenantId) -> Entitlements:
+    """The plan alone, without any override."""
     return await _loader(session, tenant_id)
+
+
+async def load_entitlements(session: AsyncSession, tenant_id: TenantId) -> Entitlements:
+    """The tenant's entitlements: its plan with the tenant-level overrides applied."""
+    return await _overrides(session, tenant_id, None, await _loader(session, tenant_id))
+
+
+async def load_user_entitlements(
+    session: AsyncSession, tenant_id: TenantId, user_id: UUID
+) -> Entitlements:
+    """One user's entitlements: plan < tenant override < group overrides < user override."""
+    return await _overrides(session, tenant_id, user_id, await _loader(session, tenant_id))
 
 
 async def _no_metering(session: AsyncSession, tenant_id: TenantId, key: str, amount: int) -> int:

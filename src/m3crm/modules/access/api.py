@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from m3crm.kernel.auth import AuthSubject, DbSession, Subject, require
-from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.entitlements import load_user_entitlements
 from m3crm.kernel.errors import (
     Conflict,
     LimitReached,
@@ -27,11 +27,16 @@ from m3crm.kernel.errors import (
     error_responses,
 )
 from m3crm.kernel.permission_codes import PERMISSIONS, PermissionDef
-from m3crm.modules.access import scopes
+from m3crm.kernel.plan_catalog import LIMIT_KEYS, UNLIMITED
+from m3crm.modules.access import overrides, scopes
 from m3crm.modules.access.groups import groups
-from m3crm.modules.access.models import Group, GroupMember, Role, RoleHierarchy
+from m3crm.modules.access.models import Group, GroupMember, OverrideLevel, Role, RoleHierarchy
 from m3crm.modules.access.schemas import (
+    EffectiveEntitlementsOut,
+    EffectiveFeatureOut,
+    EffectiveLimitOut,
     EffectivePermissionsOut,
+    EntitlementOverridesIO,
     GrantedPermissionOut,
     GroupDetailOut,
     GroupIn,
@@ -62,7 +67,8 @@ def gated(code: str, feature: str) -> Callable[[AuthSubject, DbSession], Awaitab
 
     async def dependency(subject: Subject, session: DbSession) -> AuthSubject:
         await permitted(subject)
-        (await load_entitlements(session, subject.tenant_id)).require_feature(feature)
+        entitlements = await load_user_entitlements(session, subject.tenant_id, subject.user_id)
+        entitlements.require_feature(feature)
         return subject
 
     dependency.__name__ = f"gated_{code.replace('.', '_')}"
@@ -79,6 +85,12 @@ HierarchyManager = Annotated[
 GroupReader = Annotated[AuthSubject, Depends(gated("user.read", GROUPS_FEATURE))]
 GroupManager = Annotated[AuthSubject, Depends(gated("groups.manage", GROUPS_FEATURE))]
 MemberManager = Annotated[AuthSubject, Depends(gated("groups.members.manage", GROUPS_FEATURE))]
+# Reading overrides and effective entitlements needs `entitlements.view` ("See effective
+# entitlements", Section 12 §6) and no feature; changing them needs
+# `entitlements.overrides.manage` and the plan's `admin.entitlementsOverrides`.
+EntitlementsReader = Annotated[AuthSubject, Depends(require("entitlements.view"))]
+# The plan check runs in the service after the group / user is found (404 before 402).
+OverridesManager = Annotated[AuthSubject, Depends(require("entitlements.overrides.manage"))]
 
 router = APIRouter(
     tags=["access"],
@@ -369,3 +381,139 @@ async def remove_group_member(
     """A user not in the group is 404. Audited as `group.members.changed`."""
     await groups.remove_member(session, subject, group_id, user_id)
     return Response(status_code=204)
+
+
+def _overrides_io(found: overrides.OverrideSet) -> EntitlementOverridesIO:
+    return EntitlementOverridesIO(features=found.features, limits=found.limits)
+
+
+def _overrides_in(body: EntitlementOverridesIO) -> overrides.OverrideSet:
+    return overrides.OverrideSet(features=dict(body.features), limits=dict(body.limits))
+
+
+@router.get("/v1/admin/entitlements/overrides/tenant", response_model=EntitlementOverridesIO)
+async def get_tenant_overrides(
+    session: DbSession, subject: EntitlementsReader
+) -> EntitlementOverridesIO:
+    """The tenant-level overrides (over the plan, for every user)."""
+    found = await overrides.get_overrides(session, subject, OverrideLevel.TENANT, None)
+    return _overrides_io(found)
+
+
+@router.put("/v1/admin/entitlements/overrides/tenant", response_model=EntitlementOverridesIO)
+async def put_tenant_overrides(
+    body: EntitlementOverridesIO, session: DbSession, subject: OverridesManager
+) -> EntitlementOverridesIO:
+    """Replace the tenant-level overrides; audited `entitlement.override.changed`."""
+    found = await overrides.set_overrides(
+        session, subject, OverrideLevel.TENANT, None, _overrides_in(body)
+    )
+    return _overrides_io(found)
+
+
+@router.get(
+    "/v1/admin/entitlements/overrides/group/{group_id}",
+    response_model=EntitlementOverridesIO,
+    responses=error_responses(NotFound),
+)
+async def get_group_overrides(
+    group_id: UUID, session: DbSession, subject: EntitlementsReader
+) -> EntitlementOverridesIO:
+    """The group's overrides (over the tenant's, for its members)."""
+    found = await overrides.get_overrides(session, subject, OverrideLevel.GROUP, group_id)
+    return _overrides_io(found)
+
+
+@router.put(
+    "/v1/admin/entitlements/overrides/group/{group_id}",
+    response_model=EntitlementOverridesIO,
+    responses=error_responses(NotFound),
+)
+async def put_group_overrides(
+    group_id: UUID, body: EntitlementOverridesIO, session: DbSession, subject: OverridesManager
+) -> EntitlementOverridesIO:
+    """Replace the group's overrides; audited `entitlement.override.changed`."""
+    found = await overrides.set_overrides(
+        session, subject, OverrideLevel.GROUP, group_id, _overrides_in(body)
+    )
+    return _overrides_io(found)
+
+
+@router.get(
+    "/v1/admin/entitlements/overrides/user/{user_id}",
+    response_model=EntitlementOverridesIO,
+    responses=error_responses(NotFound),
+)
+async def get_user_overrides(
+    user_id: UUID, session: DbSession, subject: EntitlementsReader
+) -> EntitlementOverridesIO:
+    """The user's own overrides (over everything else)."""
+    found = await overrides.get_overrides(session, subject, OverrideLevel.USER, user_id)
+    return _overrides_io(found)
+
+
+@router.put(
+    "/v1/admin/entitlements/overrides/user/{user_id}",
+    response_model=EntitlementOverridesIO,
+    responses=error_responses(NotFound),
+)
+async def put_user_overrides(
+    user_id: UUID, body: EntitlementOverridesIO, session: DbSession, subject: OverridesManager
+) -> EntitlementOverridesIO:
+    """Replace the user's overrides; audited `entitlement.override.changed`."""
+    found = await overrides.set_overrides(
+        session, subject, OverrideLevel.USER, user_id, _overrides_in(body)
+    )
+    return _overrides_io(found)
+
+
+async def _effective(
+    session: DbSession, subject: AuthSubject, user_id: UUID
+) -> EffectiveEntitlementsOut:
+    await overrides.check_user(session, user_id)
+    found, reasons = await overrides.effective_entitlements(session, subject.tenant_id, user_id)
+    limit_keys = LIMIT_KEYS | set(found.limits)
+    return EffectiveEntitlementsOut(
+        user_id=user_id,
+        plan_code=found.plan_code,
+        features=[
+            EffectiveFeatureOut(key=key, enabled=key in found.features, source=reasons[key])
+            for key in sorted(reasons)
+            if key not in limit_keys
+        ],
+        limits=[
+            EffectiveLimitOut(
+                key=key,
+                value=found.limits.get(key, 0),
+                unlimited=found.limits.get(key, 0) >= UNLIMITED,
+                source=reasons[key],
+            )
+            for key in sorted(limit_keys)
+        ],
+    )
+
+
+@router.get(
+    "/v1/admin/entitlements/effective",
+    response_model=EffectiveEntitlementsOut,
+    responses=error_responses(NotFound),
+)
+async def effective_entitlements(
+    session: DbSession,
+    subject: EntitlementsReader,
+    user_id: Annotated[UUID | None, Query(alias="userId")] = None,
+) -> EffectiveEntitlementsOut:
+    """The user's (default: the caller's) features and limits, each with its source."""
+    return await _effective(session, subject, user_id or subject.user_id)
+
+
+@router.get(
+    "/v1/admin/users/{user_id}/effective-entitlements",
+    response_model=EffectiveEntitlementsOut,
+    responses=error_responses(NotFound),
+)
+async def user_effective_entitlements(
+    user_id: UUID, session: DbSession, subject: EntitlementsReader
+) -> EffectiveEntitlementsOut:
+    """The user's features and limits, each with its source (plan, tenant, group, user)."""
+    return await _effective(session, subject, user_id)

@@ -1,8 +1,10 @@
 """`roles`, `role_permissions`, `user_roles` (spec §1 data model); `groups`,
-`group_members` and `role_hierarchy` (spec §3A.3)."""
+`group_members` and `role_hierarchy` (spec §3A.3); `entitlement_overrides` (spec §3A.3:
+`entitlements_overrides_tenant|group|user` as one table with a `level`)."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from uuid import UUID
 
@@ -106,3 +108,43 @@ class RoleRecordScope(TenantModel):
     role_id: Mapped[UUID]
     record_type: Mapped[str] = mapped_column(String(40))
     scope: Mapped[Scope] = mapped_column(string_enum(Scope, "scope"))
+
+
+class OverrideLevel(enum.StrEnum):
+    TENANT = "tenant"
+    GROUP = "group"
+    USER = "user"
+
+
+class EntitlementOverride(TenantModel):
+    """One overridden feature (`enabled`) or limit (`limit_value`) at one level: the whole
+    tenant, one group (`group_id`) or one user (`user_id`); goes with its group or user.
+
+    Exactly one of `enabled` / `limit_value` is set, and the level says which of
+    `group_id` / `user_id` is (neither for `tenant`). Unique per (level, target, key);
+    NULLS NOT DISTINCT makes the tenant level (both ids null) unique too.
+    """
+
+    __tablename__ = "entitlement_overrides"
+    __table_args__ = (
+        tenant_fk("group_id", "groups", ondelete="CASCADE"),
+        tenant_fk("user_id", "users", ondelete="CASCADE"),
+        UniqueConstraint(
+            "tenant_id", "level", "group_id", "user_id", "key", postgresql_nulls_not_distinct=True
+        ),
+        CheckConstraint(
+            "(level = 'tenant' AND group_id IS NULL AND user_id IS NULL)"
+            " OR (level = 'group' AND group_id IS NOT NULL AND user_id IS NULL)"
+            " OR (level = 'user' AND user_id IS NOT NULL AND group_id IS NULL)",
+            name="level_target",
+        ),
+        CheckConstraint("(enabled IS NULL) <> (limit_value IS NULL)", name="feature_xor_limit"),
+        CheckConstraint("limit_value IS NULL OR limit_value >= 0", name="limit_not_negative"),
+    )
+
+    level: Mapped[OverrideLevel] = mapped_column(string_enum(OverrideLevel, "override_level"))
+    group_id: Mapped[UUID | None]
+    user_id: Mapped[UUID | None]
+    key: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool | None]
+    limit_value: Mapped[int | None]

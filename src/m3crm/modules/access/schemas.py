@@ -147,3 +147,40 @@ class RoleScopesIO(StorableModel):
     scopes: dict[Annotated[str, StringConstraints(max_length=40)], Scope] = Field(
         default_factory=dict, max_length=50
     )
+
+
+OverrideKey = Annotated[str, StringConstraints(max_length=100)]
+
+
+class EntitlementOverridesIO(StorableModel):
+    """The overrides of one level (tenant, a group or a user): features switched on or
+    off, and limits set to a count; a key left out follows the level below. PUT replaces
+    the whole set (an empty body removes every override of that level)."""
+
+    features: dict[OverrideKey, bool] = Field(default_factory=dict, max_length=200)
+    limits: dict[OverrideKey, Annotated[int, Field(ge=0, le=2**31 - 1)]] = Field(
+        default_factory=dict, max_length=200
+    )
+
+
+class EffectiveFeatureOut(BaseModel):
+    key: str
+    enabled: bool
+    source: str
+
+
+class EffectiveLimitOut(BaseModel):
+    key: str
+    value: int
+    unlimited: bool
+    source: str
+
+
+class EffectiveEntitlementsOut(BaseModel):
+    """Every feature and limit key of the catalog for one user, with where its value comes
+    from: `plan:<code>`, `tenant override`, `group:<code>` or `user override`."""
+
+    user_id: UUID
+    plan_code: str | None
+    features: list[EffectiveFeatureOut]
+    limits: list[EffectiveLimitOut]

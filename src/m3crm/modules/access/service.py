@@ -19,7 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import EntityRef, record
 from m3crm.kernel.auth import AuthSubject
-from m3crm.kernel.entitlements import load_entitlements, register_usage_source
+from m3crm.kernel.entitlements import (
+    load_entitlements,
+    register_override_layer,
+    register_usage_source,
+)
 from m3crm.kernel.errors import (
     Conflict,
     LimitReached,
@@ -34,7 +38,7 @@ from m3crm.kernel.permissions import register_permission_query
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.kernel.tenancy.repository import user_by_id
 from m3crm.kernel.visibility import register_scope_source
-from m3crm.modules.access import repository, scopes
+from m3crm.modules.access import overrides, repository, scopes
 from m3crm.modules.access.groups import GROUPS_MAX, groups_in_use
 from m3crm.modules.access.models import Role, RoleHierarchy, RolePermission, UserRole
 from m3crm.modules.access.repository import (
@@ -430,5 +434,6 @@ def register() -> None:
         NavItem("roles", N_("Roles"), "/admin/roles", "role.read", icon="shield",
                 section="admin", order=86)
     )  # fmt: skip
+    register_override_layer(overrides.override_layer)
     register_usage_source(ROLES_MAX, roles_in_use)
     register_usage_source(GROUPS_MAX, groups_in_use)
