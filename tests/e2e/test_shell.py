@@ -42,6 +42,7 @@ SHELL_PAGES = (
     ("templates", "/settings/templates"),
     ("people", "/admin/users"),
     ("roles", "/admin/roles"),
+    ("groups", "/admin/groups"),
     ("contacts", "/contacts"),
     ("companies", "/companies"),
 )

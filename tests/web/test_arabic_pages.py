@@ -31,6 +31,7 @@ SHELL_PAGES = (
     ("/settings/templates", "admin"),
     ("/admin/users", "admin"),
     ("/admin/roles", "admin"),
+    ("/admin/groups", "admin"),
     ("/admin/users/{agent}", "admin"),
     ("/contacts", "agent"),
     ("/companies", "agent"),

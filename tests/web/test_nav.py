@@ -30,6 +30,7 @@ async def test_admin_sees_every_screen(client: httpx.AsyncClient, world: World) 
         "audit",
         "users",
         "roles",
+        "groups",
         "contacts",
         "companies",
     }

@@ -517,3 +517,30 @@ async def overrides_for(
         .order_by(Group.code, EntitlementOverride.key)
     )
     return [(row, code) for row, code in (await session.execute(stmt)).all()]
+
+
+async def people_of_group(
+    session: AsyncSession, tenant_id: TenantId, group_id: UUID
+) -> list[tuple[UUID, str, str]]:
+    """(user id, name, e-mail) of the group's members, by name."""
+    stmt = (
+        select(User.id, User.full_name, User.email)
+        .join(
+            GroupMember,
+            (GroupMember.tenant_id == User.tenant_id) & (GroupMember.user_id == User.id),
+        )
+        .where(GroupMember.tenant_id == tenant_id, GroupMember.group_id == group_id)
+        .order_by(User.full_name, User.email)
+    )
+    return [(uid, name, str(email)) for uid, name, email in (await session.execute(stmt)).all()]
+
+
+async def active_people(session: AsyncSession, tenant_id: TenantId) -> list[tuple[UUID, str, str]]:
+    """(user id, name, e-mail) of the tenant's active users, by name (for pickers)."""
+    stmt = (
+        select(User.id, User.full_name, User.email)
+        .where(User.tenant_id == tenant_id, User.status == UserStatus.ACTIVE)
+        .order_by(User.full_name, User.email)
+        .limit(1000)
+    )
+    return [(uid, name, str(email)) for uid, name, email in (await session.execute(stmt)).all()]

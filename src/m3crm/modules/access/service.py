@@ -434,6 +434,10 @@ def register() -> None:
         NavItem("roles", N_("Roles"), "/admin/roles", "role.read", icon="shield",
                 section="admin", order=86)
     )  # fmt: skip
+    register_nav(
+        NavItem("groups", N_("Groups"), "/admin/groups", "user.read", icon="users",
+                section="admin", feature="rbac.groups", order=87)
+    )  # fmt: skip
     register_override_layer(overrides.override_layer)
     register_usage_source(ROLES_MAX, roles_in_use)
     register_usage_source(GROUPS_MAX, groups_in_use)

@@ -1,0 +1,96 @@
+"""The "Groups" admin screen (§12.4): teams, their members (add, remove), and a new
+group. Same services as `/v1/admin/groups`; plan feature `rbac.groups`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from m3crm.kernel.auth import AuthSubject, DbSession
+from m3crm.kernel.errors import Conflict, LimitReached, ValidationFailed
+from m3crm.modules.access import repository
+from m3crm.modules.access.api import GroupManager, GroupReader, MemberManager
+from m3crm.modules.access.groups import groups
+from m3crm.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Code = Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+Text = Annotated[str, Form(min_length=1, max_length=120)]
+
+
+async def _list_context(
+    session: DbSession, subject: AuthSubject, error: str | None = None
+) -> dict[str, Any]:
+    return {
+        "groups": await groups.list_groups(session, subject),
+        "can_manage": subject.can("groups.manage"),
+        "error": error,
+    }
+
+
+@router.get("/admin/groups", response_class=HTMLResponse)
+async def groups_page(request: Request, session: DbSession, subject: GroupReader) -> HTMLResponse:
+    return render(request, "access/groups.html", await _list_context(session, subject))
+
+
+@router.post("/admin/groups", response_model=None)
+async def create_group(
+    request: Request, session: DbSession, subject: GroupManager, code: Code, name: Text
+) -> Response:
+    """HTMX: create, then open the new group; a refusal re-renders the list with why."""
+    try:
+        group = await groups.create(
+            session, subject, code=code, name=name, description="", is_active=True
+        )
+    except (Conflict, LimitReached, ValidationFailed) as refused:
+        context = await _list_context(session, subject, refused.message)
+        return render(request, "access/_groups_list.html", context, status_code=refused.status_code)
+    return Response(status_code=204, headers={"HX-Redirect": f"/admin/groups/{group.id}"})
+
+
+async def _members_context(
+    session: DbSession, subject: AuthSubject, group_id: UUID
+) -> dict[str, Any]:
+    group, _ = await groups.detail(session, subject, group_id)
+    members = await repository.people_of_group(session, subject.tenant_id, group.id)
+    inside = {uid for uid, _, _ in members}
+    people = await repository.active_people(session, subject.tenant_id)
+    return {
+        "group": group,
+        "members": members,
+        "candidates": [p for p in people if p[0] not in inside],
+        "can_manage": subject.can("groups.members.manage"),
+    }
+
+
+@router.get("/admin/groups/{group_id}", response_class=HTMLResponse)
+async def group_page(
+    request: Request, group_id: UUID, session: DbSession, subject: GroupReader
+) -> HTMLResponse:
+    context = await _members_context(session, subject, group_id)
+    return render(request, "access/group.html", context)
+
+
+@router.post("/admin/groups/{group_id}/members", response_class=HTMLResponse)
+async def add_member(
+    request: Request,
+    group_id: UUID,
+    session: DbSession,
+    subject: MemberManager,
+    user_id: Annotated[UUID, Form()],
+) -> HTMLResponse:
+    await groups.add_members(session, subject, group_id, [user_id])
+    context = await _members_context(session, subject, group_id)
+    return render(request, "access/_members.html", context)
+
+
+@router.post("/admin/groups/{group_id}/members/{user_id}/remove", response_class=HTMLResponse)
+async def remove_member(
+    request: Request, group_id: UUID, user_id: UUID, session: DbSession, subject: MemberManager
+) -> HTMLResponse:
+    await groups.remove_member(session, subject, group_id, user_id)
+    context = await _members_context(session, subject, group_id)
+    return render(request, "access/_members.html", context)
