@@ -4,21 +4,25 @@ and status, filtered by name or e-mail and status. Read-only here; the same serv
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import StringConstraints
 
 from m3crm.kernel.auth import DbSession
+from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.errors import PermissionDenied, ValidationFailed
+from m3crm.kernel.i18n import N_
 from m3crm.kernel.pagination import CURSOR_PATTERN, PageRequest
 from m3crm.kernel.tenancy.models import UserStatus
+from m3crm.modules.access.groups import groups
 from m3crm.modules.access.service import access
 from m3crm.modules.identity import seats
 from m3crm.modules.identity.api_users import UserReader
-from m3crm.modules.identity.users import STATUS_LABELS, user_admin
+from m3crm.modules.identity.users import STATUS_LABELS, UserChanges, user_admin
 from m3crm.web.filters import BlankIsNone
 from m3crm.web.templating import render
 
@@ -50,6 +54,13 @@ async def users_page(
         request,
         "identity/users.html",
         {
+            "bulk_groups": await groups.list_groups(session, subject)
+            if subject.can("groups.members.manage")
+            else [],
+            "bulk_roles": [r for r, _ in await access.list_roles(session, subject)]
+            if subject.can("role.assign")
+            else [],
+            "can_suspend": subject.can("user.suspend"),
             "seats": usage,
             "page": page,
             "q": q or "",
@@ -83,3 +94,44 @@ async def user_page(
             "audit_url": audit_url if subject.can("audit.read") else None,
         },
     )
+
+
+BulkAction = Literal["add_to_group", "assign_role", "suspend"]
+BULK_PERMISSIONS: dict[str, str] = {
+    "add_to_group": "groups.members.manage",
+    "assign_role": "role.assign",
+    "suspend": "user.suspend",
+}
+
+
+@router.post("/admin/users/bulk", response_model=None)
+async def bulk_action(
+    session: DbSession,
+    subject: UserReader,
+    action: Annotated[BulkAction, Form()],
+    user_ids: Annotated[list[UUID], Form(min_length=1, max_length=200)],
+    target: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """HTMX: one action on the ticked people, all or nothing (any refusal — a missing
+    permission, a person of another tenant, suspending oneself — rolls every change back
+    and shows why); then the list reloads."""
+    if not subject.can(BULK_PERMISSIONS[action]):
+        raise PermissionDenied(details={"permission": BULK_PERMISSIONS[action]})
+    if action == "add_to_group":
+        (await load_entitlements(session, subject.tenant_id)).require_feature("rbac.groups")
+        try:
+            group_id = UUID(target)
+        except ValueError as bad:
+            raise ValidationFailed({"target": N_("Choose a group.")}) from bad
+        await groups.add_members(session, subject, group_id, user_ids)
+    elif action == "assign_role":
+        if not target:
+            raise ValidationFailed({"target": N_("Choose a role.")})
+        for user_id in user_ids:
+            await access.change_user_roles(session, subject, user_id, assign=[target], remove=[])
+    else:
+        for user_id in user_ids:
+            await user_admin.update(
+                session, subject, user_id, UserChanges(status=UserStatus.SUSPENDED)
+            )
+    return Response(status_code=204, headers={"HX-Refresh": "true"})
