@@ -7,7 +7,7 @@ and a trigger refuses both for every role.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -91,9 +91,33 @@ async def record(
     Values must be JSON-serialisable; ip, user agent and request id come from the
     current request context when there is one.
     """
+    row = _row(subject, action, entity, before, after)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def record_many(
+    session: AsyncSession,
+    subject: Actor,
+    action: str,
+    changes: Iterable[tuple[EntityRef, Mapping[str, Any] | None, Mapping[str, Any] | None]],
+) -> None:
+    """`record` for many entities at once (one flush): `(entity, before, after)` each."""
+    session.add_all(_row(subject, action, *change) for change in changes)
+    await session.flush()
+
+
+def _row(
+    subject: Actor,
+    action: str,
+    entity: EntityRef,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> AuditLog:
     old, new = diff(before, after)
     ctx = current_request()
-    row = AuditLog(
+    return AuditLog(
         tenant_id=subject.tenant_id,
         actor_user_id=subject.user_id,
         action=action,
@@ -105,6 +129,3 @@ async def record(
         user_agent=ctx.user_agent,
         request_id=ctx.request_id,
     )
-    session.add(row)
-    await session.flush()
-    return row

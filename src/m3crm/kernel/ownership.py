@@ -9,13 +9,13 @@ later registers itself, the user lifecycle needs no change.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.kernel.audit import Actor
+from m3crm.kernel.audit import Actor, EntityRef, record_many
 from m3crm.kernel.ids import TenantId
 
 CountOwned = Callable[[AsyncSession, TenantId, UUID], Awaitable[int]]
@@ -68,3 +68,21 @@ async def reassign_all(
         if count:
             moved[ownable.type] = count
     return moved
+
+
+async def audit_owner_moves(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    moved: Sequence[UUID],
+    from_user: UUID,
+    to_user: UUID | None,
+) -> None:
+    """One audit row per moved record (`owner_user_id` before and after), one flush:
+    what a module's `reassign` writes after moving its records."""
+    before = {"owner_user_id": str(from_user)}
+    after = {"owner_user_id": str(to_user) if to_user else None}
+    await record_many(
+        session, actor, action, ((EntityRef(entity_type, rid), before, after) for rid in moved)
+    )

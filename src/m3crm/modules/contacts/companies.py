@@ -22,6 +22,7 @@ from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import LimitReached, NotFound, ValidationFailed
 from m3crm.kernel.i18n import N_
+from m3crm.kernel.ownership import audit_owner_moves
 from m3crm.kernel.pagination import Page, PageRequest, Sort
 from m3crm.modules.contacts.contacts import resolve_owner
 from m3crm.modules.contacts.exceptions import NotRecordOwner
@@ -227,15 +228,9 @@ class CompanyService:
         """The user-lifecycle hook: give every company of `from_user` to `to_user` (or
         nobody). Audited once per company as `company.updated`. The number moved."""
         moved = await CompanyRepository(session, actor.tenant_id).reassign_owner(from_user, to_user)
-        for company_id in moved:
-            await record(
-                session,
-                actor,
-                "company.updated",
-                EntityRef("company", company_id),
-                {"owner_user_id": str(from_user)},
-                {"owner_user_id": str(to_user) if to_user else None},
-            )
+        await audit_owner_moves(
+            session, actor, "company.updated", "company", moved, from_user, to_user
+        )
         return len(moved)
 
 

@@ -28,6 +28,7 @@ from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import LimitReached, NotFound, ValidationFailed
 from m3crm.kernel.i18n import N_
+from m3crm.kernel.ownership import audit_owner_moves
 from m3crm.kernel.pagination import Page, PageRequest, Sort
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.contacts.channels import (
@@ -370,15 +371,9 @@ class ContactService:
         """The user-lifecycle hook: give every contact of `from_user` to `to_user` (or
         nobody). Audited once per contact as `contact.updated`. The number moved."""
         moved = await ContactRepository(session, actor.tenant_id).reassign_owner(from_user, to_user)
-        for contact_id in moved:
-            await record(
-                session,
-                actor,
-                "contact.updated",
-                EntityRef("contact", contact_id),
-                {"owner_user_id": str(from_user)},
-                {"owner_user_id": str(to_user) if to_user else None},
-            )
+        await audit_owner_moves(
+            session, actor, "contact.updated", "contact", moved, from_user, to_user
+        )
         everyone = Viewer(user_id=from_user, sees_all=True)
         live = await ContactRepository(session, actor.tenant_id).by_ids(everyone, moved)
         await followers.notify(session, actor, live, Change.OWNER)
