@@ -12,8 +12,13 @@ from html.parser import HTMLParser
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World
+from tests.modules.contacts.helpers import make_contact
+from tests.modules.notify.helpers import inbox_entry
+from tests.modules.runs.test_api import failed_run
 from tests.web.test_pages import cookie
 
 # (path, user): the Arabic-speaking agent where they may go, else the admin switched to Arabic.
@@ -96,3 +101,36 @@ async def test_arabic_page_has_no_english_prose(
     finder = EnglishFinder()
     finder.feed(page.text)
     assert finder.found == [], f"{path}: untranslated text {finder.found[:10]}"
+
+
+async def test_detail_pages_in_arabic(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
+) -> None:
+    """Pages under an id: a notification, a background job, a group, a contact."""
+    run = await failed_run(session, app, world.a)
+    entry = await inbox_entry(session, world.a, world.a.agent_id)
+    entry.title, entry.body = "تذكير", "موعد المعاينة غدًا"  # rendered in the recipient's language
+    await session.flush()
+    contact = await make_contact(session, world.a, first_name="سلمى", last_name="حسن")
+    group = await client.post(
+        "/v1/admin/groups",
+        json={"code": "rtl_team", "name": "فريق"},
+        headers=world.headers(world.a),
+    )
+    assert group.status_code == 201
+    for path in (
+        f"/notifications/{entry.id}",
+        f"/monitoring/runs/{run.id}",
+        f"/contacts/{contact.id}",
+    ):
+        page = await client.get(path, headers=cookie(world, "agent"))
+        assert page.status_code == 200, path
+        finder = EnglishFinder()
+        finder.feed(page.text)
+        assert finder.found == [], f"{path}: untranslated text {finder.found[:10]}"
+    await client.patch("/v1/me/settings", json={"locale": "ar"}, headers=world.headers(world.a))
+    page = await client.get(f"/admin/groups/{group.json()['id']}", headers=cookie(world))
+    assert page.status_code == 200 and '<html lang="ar" dir="rtl"' in page.text
+    finder = EnglishFinder()
+    finder.feed(page.text)
+    assert finder.found == [], finder.found[:10]
