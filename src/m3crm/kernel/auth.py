@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.db.session import Database, bind_tenant
-from m3crm.kernel.entitlements import load_user_entitlements
+from m3crm.kernel.entitlements import Entitlements, load_user_entitlements
 from m3crm.kernel.errors import NotAuthenticated, PermissionDenied
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
@@ -304,12 +304,18 @@ def require(code: str) -> Callable[[AuthSubject], Awaitable[AuthSubject]]:
     return dependency
 
 
+async def entitlements_of(session: AsyncSession, subject: AuthSubject) -> Entitlements:
+    """The person's entitlements: plan < tenant < group < user overrides (read on every
+    call, so a changed override or group membership counts at once)."""
+    return await load_user_entitlements(session, subject.tenant_id, subject.user_id)
+
+
 def require_feature(feature: str) -> Callable[[AuthSubject, AsyncSession], Awaitable[None]]:
     """Dependency: the user's entitlements (plan and overrides) must include `feature`
     (402 `PLAN_REQUIRED`)."""
 
     async def dependency(subject: Subject, session: DbSession) -> None:
-        entitlements = await load_user_entitlements(session, subject.tenant_id, subject.user_id)
+        entitlements = await entitlements_of(session, subject)
         entitlements.require_feature(feature)
 
     dependency.__name__ = f"require_feature_{feature.replace('.', '_')}"
@@ -323,7 +329,7 @@ def require_limit(
     422 `LIMIT_REACHED`)."""
 
     async def dependency(subject: Subject, session: DbSession) -> None:
-        entitlements = await load_user_entitlements(session, subject.tenant_id, subject.user_id)
+        entitlements = await entitlements_of(session, subject)
         entitlements.require_limit(key, adding=adding)
 
     dependency.__name__ = f"require_limit_{key.replace('.', '_')}"

@@ -7,6 +7,15 @@ The access module registers an `OverrideLayer` (entitlement overrides, Section 3
 `load_entitlements` is the tenant's view (plan + tenant overrides), and
 `load_user_entitlements` one user's view (plan < tenant < group < user overrides).
 Nothing is cached: a changed override takes effect on the next request.
+
+Which view a check reads:
+- what a *person* uses (a screen, 2FA by SMS, search of a record type, a run type,
+  private contacts, sending on a channel) reads that person's view, so adding someone to
+  a group with an override changes what they may do at once (Section 3A §9);
+- what the *workspace* shares reads the tenant's view: pools counted across the tenant
+  (`users.max` seats, `roles.max`, `groups.max`, record counts such as `contacts.max`) and
+  the workspace's own schema and vocabularies (custom fields, coded dictionaries), which
+  every member sees alike.
 """
 
 from __future__ import annotations
@@ -89,9 +98,10 @@ async def load_entitlements(session: AsyncSession, tenant_id: TenantId) -> Entit
 
 
 async def load_user_entitlements(
-    session: AsyncSession, tenant_id: TenantId, user_id: UUID
+    session: AsyncSession, tenant_id: TenantId, user_id: UUID | None
 ) -> Entitlements:
-    """One user's entitlements: plan < tenant override < group overrides < user override."""
+    """One user's entitlements: plan < tenant override < group overrides < user override;
+    `user_id` `None` (a system actor acting for nobody) is the tenant's view."""
     return await _overrides(session, tenant_id, user_id, await _loader(session, tenant_id))
 
 

@@ -18,8 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.kernel.auth import AuthSubject
-from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.auth import AuthSubject, entitlements_of
 from m3crm.kernel.i18n import HourCycle
 
 Theme = Literal["light", "dark", "contrast"]
@@ -65,7 +64,7 @@ def register_preferences_loader(loader: PreferencesLoader) -> None:
 
 async def load_shell_state(session: AsyncSession, request: Request, subject: AuthSubject) -> None:
     """Store the subject's preferences and plan features on `request.state.shell`."""
-    entitlements = await load_entitlements(session, subject.tenant_id)
+    entitlements = await entitlements_of(session, subject)
     request.state.shell = ShellState(
         preferences=await _preferences_loader(session, subject),
         features=frozenset(entitlements.features),

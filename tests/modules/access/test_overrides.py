@@ -157,3 +157,29 @@ async def test_errors(client: httpx.AsyncClient, session: AsyncSession, world: W
         assert field in r.json()["error"]["details"]["fields"], r.text
     r = await client.put(f"{BASE}/tenant", headers=h, json={"limits": {"roles.max": -1}})
     assert r.status_code == 422
+
+
+async def test_service_checks_follow_the_persons_group_at_once(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    """Not only the `require_feature` dependency: a check made inside a service (here,
+    marking a contact private) reads the person's view, so joining and leaving a group
+    with an override changes the answer on the next request."""
+    await put(client, world, "tenant", features={"contacts.privateRecords": False})
+    group = await insert_group(session, world.a.id, "private_ok")
+    await put(client, world, f"group/{group}", features={"contacts.privateRecords": True})
+    body = {"first_name": "Secret", "is_private": True}
+    url = "/v1/contacts"
+    refused = await client.post(url, json=body, headers=world.headers(world.a, "agent"))
+    assert refused.status_code == 402 and error_code(refused) == "PLAN_REQUIRED"
+    await join(session, world, group, world.a.agent_id)
+    allowed = await client.post(url, json=body, headers=world.headers(world.a, "agent"))
+    assert allowed.status_code == 201, allowed.text
+    admin = await client.post(url, json=body, headers=world.headers(world.a))
+    assert admin.status_code == 402
+    await session.execute(
+        text("DELETE FROM group_members WHERE group_id = :g AND user_id = :u"),
+        {"g": group, "u": world.a.agent_id},
+    )
+    again = await client.post(url, json=body, headers=world.headers(world.a, "agent"))
+    assert again.status_code == 402

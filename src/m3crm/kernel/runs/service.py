@@ -11,8 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
-from m3crm.kernel.auth import AuthSubject
-from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.auth import AuthSubject, entitlements_of
 from m3crm.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from m3crm.kernel.pagination import Page, PageRequest
 from m3crm.kernel.runs.models import OperationRun, RunStatus
@@ -53,7 +52,7 @@ class RunService:
         if not subject.can(permission):
             raise PermissionDenied(details={"permission": permission})
         if handler.feature is not None:
-            (await load_entitlements(session, subject.tenant_id)).require_feature(handler.feature)
+            (await entitlements_of(session, subject)).require_feature(handler.feature)
         repo = OperationRunRepository(session, subject.tenant_id)
         if dedupe_key is not None:
             existing = await repo.find_active_duplicate(type, dedupe_key)

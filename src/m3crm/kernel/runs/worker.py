@@ -21,9 +21,8 @@ from procrastinate.job_context import JobContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
-from m3crm.kernel.auth import AuthSubject, load_subject
+from m3crm.kernel.auth import AuthSubject, entitlements_of, load_subject
 from m3crm.kernel.db.session import Database, bind_tenant
-from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import DomainError
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.runs import queue
@@ -68,9 +67,9 @@ async def _refusal(
     if not subject.can(run.permission):
         return f"the initiating user no longer holds {run.permission!r}", subject
     if handler.feature:
-        entitlements = await load_entitlements(session, subject.tenant_id)
+        entitlements = await entitlements_of(session, subject)
         if handler.feature not in entitlements.features:
-            return f"the tenant's plan no longer includes {handler.feature!r}", subject
+            return f"the initiating user's entitlements no longer include {handler.feature!r}", subject
     return None, subject
 
 

@@ -10,8 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from m3crm.kernel.auth import AuthSubject, DbSession
-from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.auth import AuthSubject, DbSession, entitlements_of
 from m3crm.kernel.errors import Conflict, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.visibility import RECORD_TYPES, Scope
@@ -70,7 +69,7 @@ async def roles_page(request: Request, session: DbSession, subject: RoleReader) 
         {"role": role, "holders": holders, **await _row_context(session, subject, role.id)}
         for role, holders in roles
     ]
-    features = (await load_entitlements(session, subject.tenant_id)).features
+    features = (await entitlements_of(session, subject)).features
     context: dict[str, Any] = {"rows": rows, "has_tree": HIERARCHY_FEATURE in features}
     if context["has_tree"]:
         context |= await _hierarchy_context(session, subject)

@@ -24,7 +24,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import Actor, EntityRef, record
-from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.auth import AuthSubject, entitlements_of
 from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import LimitReached, NotFound, ValidationFailed
 from m3crm.kernel.i18n import N_
@@ -130,6 +130,12 @@ async def resolve_owner(session: AsyncSession, subject: AuthSubject, user_id: UU
     return user_id
 
 
+async def _require_private(session: AsyncSession, subject: AuthSubject) -> None:
+    """Marking a contact private is the person's feature (their overrides count): 402."""
+    entitlements = await entitlements_of(session, subject)
+    entitlements.require_feature(PRIVATE_FEATURE)
+
+
 async def resolve_company(session: AsyncSession, subject: AuthSubject, company_id: UUID) -> UUID:
     if await CompanyRepository(session, subject.tenant_id).get_live(company_id) is None:
         raise ValidationFailed({"company_id": N_("Choose a company of your organisation.")})
@@ -197,11 +203,10 @@ class ContactService:
     async def create(
         self, session: AsyncSession, subject: AuthSubject, data: ContactInput
     ) -> Contact:
-        entitlements = await load_entitlements(session, subject.tenant_id)
         if data.is_private:
-            entitlements.require_feature(PRIVATE_FEATURE)
+            await _require_private(session, subject)
         repo = ContactRepository(session, subject.tenant_id)
-        limit = entitlements.limits.get(CONTACTS_MAX, 0)
+        limit = (await load_entitlements(session, subject.tenant_id)).limits.get(CONTACTS_MAX, 0)
         if await repo.count_live() + 1 > limit:
             raise LimitReached(CONTACTS_MAX, limit)
         owner = await resolve_owner(session, subject, data.owner_user_id or subject.user_id)
@@ -311,7 +316,7 @@ class ContactService:
         contact = await self.get_for_update(session, subject, contact_id)
         before = snapshot(contact)
         if changes.get("is_private") and not contact.is_private:
-            (await load_entitlements(session, subject.tenant_id)).require_feature(PRIVATE_FEATURE)
+            await _require_private(session, subject)
         for name in ("first_name", "lifecycle_stage", "is_private", "last_name"):
             if changes.get(name) is None and name in changes:
                 raise ValidationFailed({name: N_("This field cannot be empty.")})

@@ -11,9 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from m3crm.kernel.auth import AuthSubject, DbSession, get_settings_dep, require
+from m3crm.kernel.auth import AuthSubject, DbSession, entitlements_of, get_settings_dep, require
 from m3crm.kernel.crypto import SecretBox, secret_box
-from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import (
     InvalidTransition,
     NotAuthenticated,
@@ -35,7 +34,7 @@ TwoFactorManager = Annotated[AuthSubject, Depends(require("twofa.manage.self"))]
 
 async def _totp_manager(subject: TwoFactorManager, session: DbSession) -> AuthSubject:
     """`twofa.manage.self` (403) first, then the plan feature `twofa.totp` (402)."""
-    (await load_entitlements(session, subject.tenant_id)).require_feature(TOTP_FEATURE)
+    (await entitlements_of(session, subject)).require_feature(TOTP_FEATURE)
     return subject
 
 

@@ -29,9 +29,8 @@ import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
-from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.auth import AuthSubject, entitlements_of
 from m3crm.kernel.crypto import SecretBox
-from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import DomainError, InvalidTransition
 from m3crm.kernel.i18n import N_
 from m3crm.modules.identity import repository_twofa as repo
@@ -382,7 +381,7 @@ async def set_channel(
     """Turn SMS/WhatsApp 2FA on (402 without the plan feature, 409 `PHONE_NOT_VERIFIED`
     without a verified phone) or off (always allowed). Audited only when it changes."""
     if enabled:
-        (await load_entitlements(session, subject.tenant_id)).require_feature(channel.feature)
+        (await entitlements_of(session, subject)).require_feature(channel.feature)
         prof = await repo.profile(session, subject.user_id)
         if prof is None or not prof.phone_e164 or prof.phone_verified_at is None:
             raise PhoneNotVerified()

@@ -13,8 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from m3crm.kernel.auth import AuthSubject, DbSession
-from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.auth import AuthSubject, DbSession, entitlements_of
 from m3crm.kernel.i18n import N_
 from m3crm.modules.identity import twofa
 from m3crm.modules.identity.api_twofa import TOTP_FEATURE, Box, TotpManager, TwoFactorManager
@@ -31,7 +30,7 @@ CHANNEL_HELP = {
 
 
 async def _context(session: DbSession, subject: AuthSubject, **extra: Any) -> dict[str, Any]:
-    features = (await load_entitlements(session, subject.tenant_id)).features
+    features = (await entitlements_of(session, subject)).features
     state = await twofa.status(session, subject)
     channels = [
         {

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import StringConstraints
 
-from m3crm.kernel.auth import DbSession
-from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.auth import DbSession, entitlements_of
 from m3crm.kernel.errors import PermissionDenied, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.pagination import CURSOR_PATTERN, PageRequest
@@ -118,7 +117,7 @@ async def bulk_action(
     if not subject.can(BULK_PERMISSIONS[action]):
         raise PermissionDenied(details={"permission": BULK_PERMISSIONS[action]})
     if action == "add_to_group":
-        (await load_entitlements(session, subject.tenant_id)).require_feature("rbac.groups")
+        (await entitlements_of(session, subject)).require_feature("rbac.groups")
         try:
             group_id = UUID(target)
         except ValueError as bad:

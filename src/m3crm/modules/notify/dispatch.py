@@ -34,7 +34,7 @@ from m3crm.kernel import audit
 from m3crm.kernel.audit import Actor, EntityRef
 from m3crm.kernel.entitlements import (
     Entitlements,
-    load_entitlements,
+    load_user_entitlements,
     record_monthly_usage,
     require_monthly_cap,
 )
@@ -182,7 +182,7 @@ class Notifier:
         existing = await _existing(session, plan.base_key, req.channel)
         if existing is not None:
             return existing
-        entitlements = await load_entitlements(session, sender.tenant_id)
+        entitlements = await load_user_entitlements(session, sender.tenant_id, sender.user_id)
         for feature in _FEATURES.get((req.channel, req.type), ()):
             entitlements.require_feature(feature)
         await consent.check(

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.kernel.auth import AuthSubject
-from m3crm.kernel.entitlements import Entitlements, load_entitlements
+from m3crm.kernel.auth import AuthSubject, entitlements_of
+from m3crm.kernel.entitlements import Entitlements
 from m3crm.kernel.errors import ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.permission_codes import SELF_SERVICE
@@ -83,7 +83,7 @@ async def search_everything(
             continue
         if provider.feature is not None:
             if entitlements is None:
-                entitlements = await load_entitlements(session, subject.tenant_id)
+                entitlements = await entitlements_of(session, subject)
             if provider.feature not in entitlements.features:
                 continue
         hits = await provider.search(session, subject, folded, limit)
