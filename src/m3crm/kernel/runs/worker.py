@@ -69,7 +69,10 @@ async def _refusal(
     if handler.feature:
         entitlements = await entitlements_of(session, subject)
         if handler.feature not in entitlements.features:
-            return f"the initiating user's entitlements no longer include {handler.feature!r}", subject
+            return (
+                f"the initiating user's entitlements no longer include {handler.feature!r}",
+                subject,
+            )
     return None, subject
 
 

@@ -6,8 +6,20 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BindParameter, ColumnElement, Select, delete, func, literal, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    not_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.repository import TenantRepository
@@ -352,6 +364,36 @@ async def set_role_permissions(
         for code in sorted(set(codes))
     )
     await session.flush()
+
+
+def holds_only_roles(codes: frozenset[str]) -> ColumnElement[bool]:
+    """A predicate on `users`: the user holds at least one role, and every role they hold
+    is one of `codes` (a user without roles does not match)."""
+    held, mine, role = aliased(UserRole), aliased(UserRole), aliased(Role)
+    any_role = exists().where(held.tenant_id == User.tenant_id, held.user_id == User.id)
+    other_role = exists().where(
+        mine.tenant_id == User.tenant_id,
+        mine.user_id == User.id,
+        role.tenant_id == mine.tenant_id,
+        role.id == mine.role_id,
+        role.code.not_in(codes),
+    )
+    return and_(any_role, not_(other_role))
+
+
+async def holders_by_role(
+    session: AsyncSession, tenant_id: TenantId, user_ids: Select[UUID]
+) -> dict[str, int]:
+    """How many of `user_ids` (a subquery of user ids) hold each role, by role code (a
+    user with two roles counts under both); roles none of them hold are left out."""
+    stmt = (
+        select(Role.code, func.count(func.distinct(UserRole.user_id)))
+        .join(UserRole, (UserRole.tenant_id == Role.tenant_id) & (UserRole.role_id == Role.id))
+        .where(Role.tenant_id == tenant_id, UserRole.user_id.in_(user_ids))
+        .group_by(Role.code)
+        .order_by(Role.code)
+    )
+    return {code: int(n) for code, n in (await session.execute(stmt)).all()}
 
 
 async def members_by_group(

@@ -1,7 +1,7 @@
 """Seat counting (SQL): who holds a seat, pending invitations, the per-tenant lock.
 
-Reads the access module's role tables for the viewer rule (DECISIONS §12.2); the rule's
-roles come from `seats.FREE_ROLES`.
+The viewer rule (DECISIONS §12.2) is the access module's `holds_only_roles` predicate
+over `FREE_ROLES`; who holds which role stays the access module's business.
 """
 
 from __future__ import annotations
@@ -9,37 +9,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, select, text
+from sqlalchemy import ColumnElement, Select, and_, func, not_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.tenancy.models import User, UserStatus
-from m3crm.modules.access.models import Role, UserRole
+from m3crm.modules.access.repository import holds_only_roles
 from m3crm.modules.identity.models import Invite
 
 FREE_ROLES = frozenset({"viewer"})
 """Roles that hold no seat (read-only); a user holding any other role holds one."""
 
 
-def _free_user() -> ColumnElement[bool]:
-    """The user holds roles, all of them free ones (aliases: the breakdown joins the
-    role tables too)."""
-    held, role = aliased(UserRole), aliased(Role)
-    any_role = exists().where(held.tenant_id == User.tenant_id, held.user_id == User.id)
-    mine = aliased(UserRole)
-    paid_role = exists().where(
-        mine.tenant_id == User.tenant_id,
-        mine.user_id == User.id,
-        role.tenant_id == mine.tenant_id,
-        role.id == mine.role_id,
-        role.code.not_in(FREE_ROLES),
-    )
-    return and_(any_role, not_(paid_role))
-
-
 def _seat_users() -> ColumnElement[bool]:
-    return and_(User.status != UserStatus.DEACTIVATED, not_(_free_user()))
+    return and_(User.status != UserStatus.DEACTIVATED, not_(holds_only_roles(FREE_ROLES)))
 
 
 async def lock_seats(session: AsyncSession, tenant_id: TenantId) -> None:
@@ -65,22 +48,10 @@ async def seats_used(session: AsyncSession, tenant_id: TenantId) -> int:
 
 
 async def user_takes_seat(session: AsyncSession, tenant_id: TenantId, user_id: UUID) -> bool:
-    stmt = select(not_(_free_user())).where(User.tenant_id == tenant_id, User.id == user_id)
-    return bool((await session.execute(stmt)).scalar_one_or_none() or False)
-
-
-async def seat_holders_by_role(session: AsyncSession, tenant_id: TenantId) -> dict[str, int]:
-    """Seat-holding users per role code (a user with two roles counts under both)."""
-    stmt = (
-        select(Role.code, func.count(func.distinct(User.id)))
-        .select_from(User)
-        .join(UserRole, and_(UserRole.tenant_id == User.tenant_id, UserRole.user_id == User.id))
-        .join(Role, and_(Role.tenant_id == UserRole.tenant_id, Role.id == UserRole.role_id))
-        .where(User.tenant_id == tenant_id, _seat_users())
-        .group_by(Role.code)
-        .order_by(Role.code)
+    stmt = select(not_(holds_only_roles(FREE_ROLES))).where(
+        User.tenant_id == tenant_id, User.id == user_id
     )
-    return {code: int(n) for code, n in (await session.execute(stmt)).all()}
+    return bool((await session.execute(stmt)).scalar_one_or_none() or False)
 
 
 def seat_holder_ids(tenant_id: TenantId) -> Select[UUID]:

@@ -23,7 +23,11 @@ from m3crm.kernel.db.session import Database
 from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import LimitReached
 from m3crm.kernel.ids import TenantId
-from m3crm.modules.access.repository import active_users_with_permission, members_by_group
+from m3crm.modules.access.repository import (
+    active_users_with_permission,
+    holders_by_role,
+    members_by_group,
+)
 from m3crm.modules.identity import repository_seats as repo
 from m3crm.modules.identity.repository_seats import FREE_ROLES
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
@@ -71,12 +75,12 @@ async def require_seat(session: AsyncSession, tenant_id: TenantId, adding: int =
 async def usage(session: AsyncSession, tenant_id: TenantId) -> SeatUsage:
     """`GET /v1/admin/seats`: used / allowed, and seat-holding users per role (a user with
     two roles appears under both), and per active group."""
-    by_role = await repo.seat_holders_by_role(session, tenant_id)
+    holders = repo.seat_holder_ids(tenant_id)
     return SeatUsage(
         used=await repo.seats_used(session, tenant_id),
         allowed=await seats_allowed(session, tenant_id),
-        by_role=by_role,
-        by_group=await members_by_group(session, tenant_id, repo.seat_holder_ids(tenant_id)),
+        by_role=await holders_by_role(session, tenant_id, holders),
+        by_group=await members_by_group(session, tenant_id, holders),
     )
 
 
