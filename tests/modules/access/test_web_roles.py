@@ -44,6 +44,10 @@ async def test_the_role_tree_refuses_a_cycle_and_shows_it(
         headers=headers,
     )
     assert added.status_code == 200 and "sales_manager" in added.text
+    tree = added.text.split('data-testid="role-tree"', 1)[1].split("</ul>\n", 1)[0]
+    assert tree.index('data-role="sales_manager"') < tree.index('data-role="sales_agent"')
+    unplaced = added.text.split('data-testid="unplaced-roles"', 1)[1]
+    assert 'data-role="viewer"' not in tree and 'data-role="viewer"' in unplaced
     refused = await client.post(
         "/admin/roles/hierarchy",
         data={"parent_role_id": agent, "child_role_id": manager},

@@ -1,6 +1,7 @@
 """The "Roles" admin screen (§12.4): every role with its holders and the record
-visibility scope it grants per record type (editable), and the role tree (add an edge,
-remove one; a cycle is refused with its path). Same services as the JSON API."""
+visibility scope it grants per record type (editable), and the role tree drawn as nested
+boxes (place a role below another from any box or from the form, remove a link; a cycle
+is refused with its path). Same services as the JSON API."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from m3crm.kernel.errors import Conflict, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.visibility import RECORD_TYPES, Scope
 from m3crm.modules.access import scopes
+from m3crm.modules.access.role_tree import build_forest
 from m3crm.modules.access.api import (
     HIERARCHY_FEATURE,
     HierarchyManager,
@@ -41,8 +43,9 @@ async def _hierarchy_context(
     cycle: list[str] | None = None,
 ) -> dict[str, Any]:
     roles = await access.list_roles(session, subject)
+    edges = await access.hierarchy(session, subject)
     return {
-        "edges": await access.hierarchy(session, subject),
+        "forest": build_forest([role for role, _ in roles], edges),
         "role_choices": [(role.id, role.code, role.name) for role, _ in roles],
         "can_edit_tree": subject.can("roles.hierarchy.manage"),
         "error": error,
