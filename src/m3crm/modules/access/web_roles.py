@@ -16,13 +16,13 @@ from m3crm.kernel.errors import Conflict, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.visibility import RECORD_TYPES, Scope
 from m3crm.modules.access import scopes
-from m3crm.modules.access.role_tree import build_forest
 from m3crm.modules.access.api import (
     HIERARCHY_FEATURE,
     HierarchyManager,
     RoleManager,
     RoleReader,
 )
+from m3crm.modules.access.role_tree import build_forest
 from m3crm.modules.access.service import access
 from m3crm.web.templating import render
 

@@ -92,9 +92,9 @@ async def invite(
         expires_at=datetime.now(UTC) + timedelta(days=INVITE_DAYS),
         sent_count=1,
     )
-    session.add(row)
     try:
-        async with session.begin_nested():
+        async with session.begin_nested():  # a refusal leaves the session usable
+            session.add(row)
             await session.flush()
     except IntegrityError:  # the pending-invitation unique index
         raise Conflict(N_("This person already has a pending invitation.")) from None

@@ -13,7 +13,6 @@ from sqlalchemy import (
     String,
     bindparam,
     exists,
-    func,
     select,
     text,
     update,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.db.definers import LOGIN_CANDIDATES
-from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.kernel.tenancy.models import User
 from m3crm.modules.identity.models import (
     AuthSession,
     Invite,
@@ -146,6 +145,18 @@ async def invite(session: AsyncSession, invite_id: UUID) -> Invite | None:
     ).scalar_one_or_none()
 
 
+async def open_invites(session: AsyncSession, *, limit: int) -> list[Invite]:
+    """Invitations neither accepted nor revoked, newest first, expired ones included (a
+    resend gives them a fresh expiry)."""
+    stmt = (
+        select(Invite)
+        .where(Invite.accepted_at.is_(None), Invite.revoked_at.is_(None))
+        .order_by(Invite.created_at.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def pending_invites(session: AsyncSession, now: datetime) -> list[Invite]:
     stmt = (
         select(Invite)
@@ -153,18 +164,6 @@ async def pending_invites(session: AsyncSession, now: datetime) -> list[Invite]:
         .order_by(Invite.created_at.desc())
     )
     return list((await session.execute(stmt)).scalars())
-
-
-async def seats_taken(session: AsyncSession, now: datetime) -> int:
-    """Active and suspended users plus pending invitations (a seat is held until
-    deactivation or until the invitation lapses)."""
-    users = select(func.count()).where(User.status != UserStatus.DEACTIVATED)
-    invites = select(func.count()).where(
-        Invite.accepted_at.is_(None), Invite.revoked_at.is_(None), Invite.expires_at > now
-    )
-    return int((await session.execute(users)).scalar_one()) + int(
-        (await session.execute(invites)).scalar_one()
-    )
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:

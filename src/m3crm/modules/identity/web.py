@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from m3crm.modules.identity import (
     web_auth,
+    web_invites,
     web_profile,
     web_security,
     web_settings,
@@ -13,5 +14,6 @@ from m3crm.modules.identity import (
 )
 
 router = APIRouter(include_in_schema=False)
-for part in (web_auth, web_security, web_profile, web_settings, web_users):
+# `web_invites` before `web_users`: `/admin/users/invites` must not reach `/admin/users/{id}`.
+for part in (web_auth, web_security, web_profile, web_settings, web_invites, web_users):
     router.include_router(part.router)

@@ -60,6 +60,7 @@ async def users_page(
             if subject.can("role.assign")
             else [],
             "can_suspend": subject.can("user.suspend"),
+            "can_invite": subject.can("user.invite"),
             "seats": usage,
             "page": page,
             "q": q or "",
