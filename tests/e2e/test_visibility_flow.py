@@ -1,5 +1,6 @@
-"""An admin restricts sales agents to their own records on the Roles screen; an agent
-then sees only their contacts and companies — in the lists, in search and by URL."""
+"""An admin builds a team on the Groups screen and restricts sales agents to their own
+records on the Roles screen; an agent then sees only their contacts and companies — in
+the lists, in search, by URL and in the export."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from m3crm.kernel.auth import ACCESS_COOKIE
@@ -54,6 +56,16 @@ async def _make_team(test_db: MigratedDatabase) -> Team:
         ).id
         await make_company(session, tenant, name="Yasmin Estates", owner_id=agent1)
         await make_company(session, tenant, name="Yara Towers", owner_id=agent2)
+        # The workspace lets its agents export (the seeded role does not): what an admin
+        # does with `PATCH /v1/admin/roles/{id}`.
+        await session.execute(
+            text(
+                "INSERT INTO role_permissions (tenant_id, id, role_id, permission_code)"
+                " SELECT tenant_id, gen_random_uuid(), id, 'reports.export' FROM roles"
+                " WHERE tenant_id = :t AND code = 'sales_agent'"
+            ),
+            {"t": tenant.id},
+        )
     await engine.dispose()
     return Team(tenant, agent1, agent2, theirs)
 
@@ -75,7 +87,17 @@ def test_admin_restricts_agents_to_their_own_records(
     live_server: str, settings: Settings, team: Team, page: Page, artifacts: Path
 ) -> None:
     sign_in(page, settings, live_server, team.tenant.id, team.tenant.admin_id)
-    page.goto(f"{live_server}/admin/roles?lang=en")
+    page.goto(f"{live_server}/admin/groups?lang=en")
+    page.get_by_label("Name").fill("Team Nile")
+    page.get_by_label("Code").fill("team_nile")
+    page.locator("#groups-list").get_by_role("button", name="Create").click()
+    page.wait_for_url("**/admin/groups/*")
+    for email in ("agent1@team.test", "agent2@team.test"):
+        page.locator("#member-add").select_option(label=email)
+        page.get_by_role("button", name="Add", exact=True).click()
+        expect(page.get_by_test_id("members")).to_contain_text(email)
+
+    page.goto(f"{live_server}/admin/roles")
     row = page.locator("#role-sales_agent")
     row.locator("select[name=scope_contact]").select_option("own")
     row.locator("select[name=scope_company]").select_option("own")
@@ -102,3 +124,9 @@ def test_admin_restricts_agents_to_their_own_records(
     expect(results.locator("[role=option]").first).to_be_visible()
     expect(results).to_contain_text("Yasmin")
     expect(results).not_to_contain_text("Yara")
+
+    page.goto(f"{live_server}/contacts")
+    with page.expect_download() as download:
+        page.get_by_test_id("export-contacts").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Yasmin" in exported and "Yara" not in exported

@@ -95,9 +95,20 @@ async def contacts_page(
         merged = {**state, **{k: ("true" if v is True else v or None) for k, v in changes.items()}}
         return "/contacts?" + urlencode({k: v for k, v in merged.items() if v})
 
+    exported = {
+        "owner": str(subject.user_id) if mine else None,
+        "lifecycle": state["lifecycle"],
+        "verified": state["verified"],
+        "segment": state["segment"],
+        "q": state["q"],
+    }
     context = {
         "page": page,
         "url_with": url_with,
+        "export_url": "/v1/contacts/export?"
+        + urlencode({"format": "csv", **{k: v for k, v in exported.items() if v}})
+        if subject.can("reports.export")
+        else None,
         "q": q or "",
         "lifecycle": lifecycle,
         "mine": mine,
