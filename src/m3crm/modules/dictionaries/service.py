@@ -32,6 +32,7 @@ from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.modules.dictionaries.models import DepartmentCode, DictionaryEntry, JobTitleCode
 from m3crm.modules.dictionaries.repository import DictionaryRepository
+from m3crm.web.nav import NavItem, register_nav
 
 FEATURE = "admin.customDictionaries"
 
@@ -88,7 +89,9 @@ class DictionaryService:
     ) -> DictionaryRepository:
         return DictionaryRepository(session, tenant_id, KINDS[kind])
 
-    async def _custom_allowed(self, session: AsyncSession, tenant_id: TenantId) -> bool:
+    async def custom_allowed(self, session: AsyncSession, tenant_id: TenantId) -> bool:
+        """Whether the tenant's plan (with overrides) includes its own entries: screens
+        show the add form or an upgrade notice from this."""
         return FEATURE in (await load_entitlements(session, tenant_id)).features
 
     async def list_entries(
@@ -100,7 +103,7 @@ class DictionaryService:
         active_only: bool = True,
     ) -> list[DictionaryEntry]:
         """Global entries and, with the plan feature, the tenant's own; by `sort_order`."""
-        with_own = await self._custom_allowed(session, tenant_id)
+        with_own = await self.custom_allowed(session, tenant_id)
         return await self._repo(session, tenant_id, kind).list(
             with_own=with_own, active_only=active_only
         )
@@ -116,10 +119,20 @@ class DictionaryService:
     ) -> DictionaryEntry:
         """The active entry `code` names among those the tenant sees; 422 on `field`
         when there is none (unknown, inactive, or a custom code without the feature)."""
-        with_own = await self._custom_allowed(session, tenant_id)
+        with_own = await self.custom_allowed(session, tenant_id)
         entry = await self._repo(session, tenant_id, kind).by_code(code, with_own=with_own)
         if entry is None or not entry.is_active:
             raise ValidationFailed({field: N_("Choose one of the offered options.")})
+        return entry
+
+    async def get_own(
+        self, session: AsyncSession, tenant_id: TenantId, kind: DictionaryKind, entry_id: UUID
+    ) -> DictionaryEntry:
+        """The tenant's own entry (the edit form); a global row or another tenant's is 404,
+        like a missing one. No feature check: writes check it."""
+        entry = await self._repo(session, tenant_id, kind).own(entry_id)
+        if entry is None:
+            raise NotFound()
         return entry
 
     async def create(
@@ -196,3 +209,12 @@ def _taken() -> Conflict:
 
 
 dictionaries = DictionaryService()
+
+
+def register() -> None:
+    """The dictionaries admin screen in the navigation (global entries are listed on
+    every plan, so the item is not feature-gated)."""
+    register_nav(
+        NavItem("dictionaries", N_("Dictionaries"), "/admin/dictionaries",
+                "dictionaries.manage", icon="document", section="admin", order=88)
+    )  # fmt: skip
