@@ -37,6 +37,8 @@ SHELL_PAGES = (
     ("/admin/users", "admin"),
     ("/admin/roles", "admin"),
     ("/admin/groups", "admin"),
+    ("/admin/roles/new", "admin"),
+    ("/admin/dictionaries/job-titles", "admin"),
     ("/admin/users/{agent}", "admin"),
     ("/contacts", "agent"),
     ("/companies", "agent"),

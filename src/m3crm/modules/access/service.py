@@ -299,7 +299,9 @@ class AccessService:
         caller does not hold (nobody hands out rights they lack)."""
         codes = sorted(set(permissions))
         if unknown := [c for c in codes if c not in PERMISSIONS]:
-            raise ValidationFailed({"permissions": f"Unknown permission: {', '.join(unknown)}"})
+            invalid = ValidationFailed({"permissions": N_("Choose permissions from the list.")})
+            invalid.details["unknown"] = unknown
+            raise invalid
         if missing := sorted(set(codes) - subject.permissions):
             raise PermissionDenied(details={"permissions": missing})
         return codes

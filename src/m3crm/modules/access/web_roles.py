@@ -73,7 +73,11 @@ async def roles_page(request: Request, session: DbSession, subject: RoleReader) 
         for role, holders in roles
     ]
     features = (await entitlements_of(session, subject)).features
-    context: dict[str, Any] = {"rows": rows, "has_tree": HIERARCHY_FEATURE in features}
+    context: dict[str, Any] = {
+        "rows": rows,
+        "has_tree": HIERARCHY_FEATURE in features,
+        "can_manage_roles": subject.can("roles.manage"),
+    }
     if context["has_tree"]:
         context |= await _hierarchy_context(session, subject)
     return render(request, "access/roles.html", context)

@@ -22,7 +22,6 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
-from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData
 
 from m3crm.kernel.auth import AuthSubject, DbSession
@@ -37,6 +36,7 @@ from m3crm.modules.dictionaries.service import (
     EntrySpec,
     dictionaries,
 )
+from m3crm.web.forms import field_errors, parse_form
 from m3crm.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -72,21 +72,9 @@ def _form_values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
 
 def _parse(model: type[M], values: dict[str, str]) -> M:
     """Form values through the API's body schema; a blank sort order is left out (0 on
-    create, unchanged on edit). A refusal is 422 with a message per field."""
+    create, unchanged on edit)."""
     data = {k: v for k, v in values.items() if k != "sort_order" or v}
-    try:
-        return model.model_validate(data)
-    except PydanticValidationError as exc:
-        errors: dict[str, str] = {}
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "form"
-            errors[field] = FIELD_MESSAGES.get(field, N_("This value is not valid."))
-        raise ValidationFailed(errors) from None
-
-
-def _field_errors(error: ValidationFailed) -> dict[str, str]:
-    fields: dict[str, str] = error.details.get("fields", {})
-    return fields
+    return parse_form(model, data, FIELD_MESSAGES)
 
 
 async def _panel_context(
@@ -169,7 +157,7 @@ async def add_entry(
         entry = await dictionaries.create(session, subject, chosen, spec)
     except ValidationFailed as invalid:
         context = await _panel_context(
-            session, subject, chosen, values=values, errors=_field_errors(invalid)
+            session, subject, chosen, values=values, errors=field_errors(invalid)
         )
         return render(request, "dictionaries/_panel.html", context, status_code=422)
     except Conflict as taken:
@@ -219,7 +207,7 @@ async def save_row(
             chosen,
             entry,
             values=values,
-            errors=_field_errors(invalid),
+            errors=field_errors(invalid),
             editing=True,
             status_code=422,
         )
