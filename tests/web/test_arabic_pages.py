@@ -37,6 +37,7 @@ SHELL_PAGES = (
     ("/admin/users", "admin"),
     ("/admin/roles", "admin"),
     ("/admin/groups", "admin"),
+    ("/admin/entitlements", "admin"),
     ("/admin/users/{agent}", "admin"),
     ("/contacts", "agent"),
     ("/companies", "agent"),

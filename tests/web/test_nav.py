@@ -31,6 +31,7 @@ async def test_admin_sees_every_screen(client: httpx.AsyncClient, world: World) 
         "users",
         "roles",
         "groups",
+        "entitlements",
         "contacts",
         "companies",
     }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from m3crm.modules.access import web_groups, web_requests, web_roles
+from m3crm.modules.access import web_entitlements, web_groups, web_requests, web_roles
 
 router = APIRouter(include_in_schema=False)
-for part in (web_requests, web_roles, web_groups):
+for part in (web_requests, web_roles, web_groups, web_entitlements):
     router.include_router(part.router)
