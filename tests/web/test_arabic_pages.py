@@ -39,6 +39,7 @@ SHELL_PAGES = (
     ("/admin/groups", "admin"),
     ("/admin/roles/new", "admin"),
     ("/admin/dictionaries/job-titles", "admin"),
+    ("/admin/entitlements", "admin"),
     ("/admin/users/{agent}", "admin"),
     ("/contacts", "agent"),
     ("/companies", "agent"),

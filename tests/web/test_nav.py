@@ -32,6 +32,7 @@ async def test_admin_sees_every_screen(client: httpx.AsyncClient, world: World) 
         "roles",
         "groups",
         "dictionaries",
+        "entitlements",
         "contacts",
         "companies",
     }

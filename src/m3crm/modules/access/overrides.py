@@ -1,6 +1,6 @@
 """Entitlement overrides (issue 7; spec §3A.3, §3A.4, §3A.6, §12.5): reading and
-replacing them per level, and resolving a user's effective entitlements with the source of
-every key.
+replacing them per level, resolving a user's effective entitlements with the source of
+every key, and laying those out layer by layer (`precedence_table`, for the screen).
 
 Precedence, lowest to highest: the plan, the tenant override, the group overrides, the
 user override. Among the user's groups (active ones only):
@@ -16,6 +16,7 @@ A user override beats everything. Nothing is cached: the kernel's `require_featu
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -141,6 +142,17 @@ def _validate(overrides: OverrideSet) -> None:
         raise ValidationFailed(errors)
 
 
+async def check_writable(
+    session: AsyncSession, subject: AuthSubject, level: OverrideLevel, target_id: UUID | None
+) -> None:
+    """What `set_overrides` checks before the keys: another tenant's (or a missing) group or
+    user is a 404, then a plan without `admin.entitlementsOverrides` is a 402 (the plan's
+    own value: no override can grant it). For callers that parse their input in between,
+    so that they answer in the same order."""
+    await _check_target(session, subject, level, target_id)
+    (await load_plan_entitlements(session, subject.tenant_id)).require_feature(OVERRIDES_FEATURE)
+
+
 async def set_overrides(
     session: AsyncSession,
     subject: AuthSubject,
@@ -152,8 +164,7 @@ async def set_overrides(
     Another tenant's group or user is a 404, then the *plan* must include
     `admin.entitlementsOverrides` (402), then unknown keys are a 422. Audited
     `entitlement.override.changed` with before and after. Effective on the next request."""
-    await _check_target(session, subject, level, target_id)
-    (await load_plan_entitlements(session, subject.tenant_id)).require_feature(OVERRIDES_FEATURE)
+    await check_writable(session, subject, level, target_id)
     _validate(overrides)
     before = await get_overrides(session, subject, level, target_id)
     await repository.replace_overrides(
@@ -168,3 +179,101 @@ async def set_overrides(
             {"features": after.features, "limits": after.limits},
         )  # fmt: skip
     return after
+
+
+Value = bool | int
+"""A feature's state or a limit's count."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrecedenceRow:
+    """One key through the layers for one user. A layer's `None` means "no override at
+    that level"; `groups` follows `PrecedenceTable.groups`. `effective` is what the user
+    gets, `source` says where it comes from exactly as `effective_entitlements` does, and
+    `winner` names the column holding it: `plan`, `tenant`, `group:<code>` or `user`."""
+
+    key: str
+    plan: Value
+    tenant: Value | None
+    groups: tuple[Value | None, ...]
+    user: Value | None
+    effective: Value
+    source: str
+    winner: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrecedenceTable:
+    """Every feature and limit key of the catalog for one user, layer by layer. `groups`
+    holds (id, code, name) of the user's active groups, by code (inactive groups do not
+    apply, so they are not shown)."""
+
+    plan_code: str | None
+    groups: tuple[tuple[UUID, str, str], ...]
+    features: tuple[PrecedenceRow, ...]
+    limits: tuple[PrecedenceRow, ...]
+
+
+def _winner(source: str) -> str:
+    if source == TENANT_SOURCE:
+        return "tenant"
+    if source == USER_SOURCE:
+        return "user"
+    return "plan" if source.startswith("plan:") else source
+
+
+def _layers(
+    rows: list[tuple[EntitlementOverride, str | None]],
+) -> dict[tuple[OverrideLevel, str | None], dict[str, Value]]:
+    """The override values by (level, group code) and key."""
+    layers: dict[tuple[OverrideLevel, str | None], dict[str, Value]] = {}
+    for row, code in rows:
+        value = row.enabled if row.enabled is not None else row.limit_value
+        assert value is not None  # the table's `feature_xor_limit` check
+        group = code if row.level is OverrideLevel.GROUP else None
+        layers.setdefault((row.level, group), {})[row.key] = value
+    return layers
+
+
+async def precedence_table(
+    session: AsyncSession, subject: AuthSubject, user_id: UUID
+) -> PrecedenceTable:
+    """`user_id`'s entitlements with every layer that made them (the "precedence preview"
+    of the Entitlements screen). Another tenant's (or a missing) user is a 404. The
+    effective values and sources are `resolve`'s, so the preview cannot disagree with
+    what `require_feature` / `require_limit` enforce."""
+    await check_user(session, user_id)
+    tenant_id = subject.tenant_id
+    plan = await load_plan_entitlements(session, tenant_id)
+    rows = await repository.overrides_for(session, tenant_id, user_id)
+    found, reasons = resolve(plan, rows)
+    groups = tuple(await repository.active_groups_of_user(session, tenant_id, user_id))
+    layers = _layers(rows)
+    tenant = layers.get((OverrideLevel.TENANT, None), {})
+    user = layers.get((OverrideLevel.USER, None), {})
+    by_group = [layers.get((OverrideLevel.GROUP, code), {}) for _, code, _ in groups]
+
+    def row(key: str, kind: Literal["feature", "limit"]) -> PrecedenceRow:
+        planned: Value
+        effective: Value
+        if kind == "feature":
+            planned, effective = key in plan.features, key in found.features
+        else:
+            planned, effective = plan.limits.get(key, 0), found.limits.get(key, 0)
+        return PrecedenceRow(
+            key=key,
+            plan=planned,
+            tenant=tenant.get(key),
+            groups=tuple(layer.get(key) for layer in by_group),
+            user=user.get(key),
+            effective=effective,
+            source=reasons[key],
+            winner=_winner(reasons[key]),
+        )
+
+    return PrecedenceTable(
+        plan_code=plan.plan_code,
+        groups=groups,
+        features=tuple(row(key, "feature") for key in sorted(FEATURES)),
+        limits=tuple(row(key, "limit") for key in sorted(LIMIT_KEYS)),
+    )

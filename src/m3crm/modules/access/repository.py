@@ -586,3 +586,24 @@ async def active_people(session: AsyncSession, tenant_id: TenantId) -> list[tupl
         .limit(1000)
     )
     return [(uid, name, str(email)) for uid, name, email in (await session.execute(stmt)).all()]
+
+
+async def active_groups_of_user(
+    session: AsyncSession, tenant_id: TenantId, user_id: UUID
+) -> list[tuple[UUID, str, str]]:
+    """(group id, code, name) of the active groups `user_id` is in, by code: the groups
+    whose overrides apply to them (`overrides_for`), in the same order."""
+    stmt = (
+        select(Group.id, Group.code, Group.name)
+        .join(
+            GroupMember,
+            (GroupMember.tenant_id == Group.tenant_id) & (GroupMember.group_id == Group.id),
+        )
+        .where(
+            Group.tenant_id == tenant_id,
+            Group.is_active.is_(True),
+            GroupMember.user_id == user_id,
+        )
+        .order_by(Group.code)
+    )
+    return [(gid, code, name) for gid, code, name in (await session.execute(stmt)).all()]

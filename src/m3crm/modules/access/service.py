@@ -440,6 +440,10 @@ def register() -> None:
         NavItem("groups", N_("Groups"), "/admin/groups", "user.read", icon="users",
                 section="admin", feature="rbac.groups", order=87)
     )  # fmt: skip
+    register_nav(
+        NavItem("entitlements", N_("Entitlements"), "/admin/entitlements", "entitlements.view",
+                icon="settings", section="admin", order=89)
+    )  # fmt: skip
     register_override_layer(overrides.override_layer)
     register_usage_source(ROLES_MAX, roles_in_use)
     register_usage_source(GROUPS_MAX, groups_in_use)

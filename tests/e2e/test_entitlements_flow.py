@@ -1,0 +1,72 @@
+"""An admin gives one person a larger role limit on the Entitlements screen; the
+precedence preview, reloaded by the save, shows the person's own override winning."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from m3crm.kernel.db.session import bind_tenant
+from m3crm.settings import Settings
+from tests.e2e.test_visibility_flow import sign_in
+from tests.factories import SeededTenant, make_tenant, make_user
+from tests.harness import MigratedDatabase
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass(frozen=True)
+class Office:
+    tenant: SeededTenant
+    person: UUID
+
+
+async def _make_office(test_db: MigratedDatabase) -> Office:
+    engine = create_async_engine(test_db.urls.owner)
+    async with AsyncSession(engine) as session, session.begin():
+        tenant = await make_tenant(session, slug=f"ents-{uuid4().hex[:8]}", plan_code="DevPro")
+        await bind_tenant(session, tenant.id, None)
+        person = await make_user(
+            session, tenant_id=tenant.id, email="nadia@ents.test", role="staff"
+        )
+    await engine.dispose()
+    return Office(tenant, person)
+
+
+@pytest.fixture(scope="session")
+def office(test_db: MigratedDatabase) -> Office:
+    """Made on a thread of its own: Playwright's event loop may already run on this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _make_office(test_db)).result()
+
+
+def test_a_personal_override_wins_in_the_preview(
+    live_server: str, settings: Settings, office: Office, page: Page, artifacts: Path
+) -> None:
+    sign_in(page, settings, live_server, office.tenant.id, office.tenant.admin_id)
+    page.goto(f"{live_server}/admin/entitlements?lang=en")
+    page.locator("#preview-person").select_option(str(office.person))
+    preview = page.locator("#precedence")
+    expect(preview).to_have_attribute("data-user", str(office.person))
+    expect(preview.locator('tr[data-key="roles.max"]')).to_have_attribute(
+        "data-source", "plan:DevPro"
+    )
+
+    page.locator("#override-target").select_option(f"user:{office.person}")
+    editor = page.locator("#overrides-editor")
+    expect(editor).to_have_attribute("data-level", "user")
+    editor.locator('input[name="limit:roles.max"]').fill("4")
+    editor.get_by_role("button", name="Save").click()
+    expect(editor.get_by_role("status")).to_contain_text("✓")
+
+    row = page.locator('#precedence tr[data-key="roles.max"]')
+    expect(row).to_have_attribute("data-source", "user override")
+    expect(row.locator("[data-winner]")).to_contain_text("4")
+    page.screenshot(path=str(artifacts / "entitlements.png"), full_page=True)
