@@ -9,9 +9,10 @@ from m3crm.modules.identity import (
     web_profile,
     web_security,
     web_settings,
+    web_user_detail,
     web_users,
 )
 
 router = APIRouter(include_in_schema=False)
-for part in (web_auth, web_security, web_profile, web_settings, web_users):
+for part in (web_auth, web_security, web_profile, web_settings, web_users, web_user_detail):
     router.include_router(part.router)
