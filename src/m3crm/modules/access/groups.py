@@ -57,6 +57,13 @@ class GroupService:
         group = await GroupRepository(session, subject.tenant_id).get_or_404(group_id)
         return group, await repository.group_members(session, subject.tenant_id, group.id)
 
+    async def groups_of_user(
+        self, session: AsyncSession, subject: AuthSubject, user_id: UUID
+    ) -> list[Group]:
+        """The groups `user_id` belongs to in the subject's tenant, by name (another
+        tenant's user simply has none here: callers fetch the user scoped first)."""
+        return await repository.groups_of_user(session, subject.tenant_id, user_id)
+
     async def create(
         self,
         session: AsyncSession,

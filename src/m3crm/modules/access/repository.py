@@ -235,6 +235,20 @@ async def group_members(
     return list((await session.execute(stmt)).scalars())
 
 
+async def groups_of_user(session: AsyncSession, tenant_id: TenantId, user_id: UUID) -> list[Group]:
+    """The groups (active or not) the user is a member of, by name."""
+    stmt = (
+        select(Group)
+        .join(
+            GroupMember,
+            (GroupMember.tenant_id == Group.tenant_id) & (GroupMember.group_id == Group.id),
+        )
+        .where(Group.tenant_id == tenant_id, GroupMember.user_id == user_id)
+        .order_by(Group.name, Group.code)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def existing_user_ids(
     session: AsyncSession, tenant_id: TenantId, user_ids: Sequence[UUID]
 ) -> set[UUID]:

@@ -16,4 +16,3 @@ router = APIRouter(include_in_schema=False)
 # `web_roles` first: its fixed paths (`/admin/roles/hierarchy`) before `{role_id}`.
 for part in (web_requests, web_roles, web_role_editor, web_groups, web_entitlements):
     router.include_router(part.router)
-    router.include_router(part.router)

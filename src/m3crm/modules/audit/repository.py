@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 
 from m3crm.kernel.audit import AuditLog
 from m3crm.kernel.pagination import Page, PageRequest, paginate_by_id
@@ -36,7 +36,8 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class AuditFilters:
-    """`action` ending in `*` is a prefix (`user.*`); otherwise it matches exactly."""
+    """`action` ending in `*` is a prefix (`user.*`); otherwise it matches exactly.
+    `involving_user_id`: entries about that user (entity `user`) *or* by them (actor)."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -44,6 +45,7 @@ class AuditFilters:
     action: str | None = None
     entity_type: str | None = None
     entity_id: str | None = None
+    involving_user_id: UUID | None = None
 
     def as_dict(self) -> dict[str, str]:
         """The filters that are set, as JSON-ready strings (for the audit of an export)."""
@@ -54,6 +56,7 @@ class AuditFilters:
             "action": self.action,
             "entity_type": self.entity_type,
             "entity_id": self.entity_id,
+            "involving_user_id": str(self.involving_user_id) if self.involving_user_id else None,
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -121,4 +124,8 @@ def _narrow(stmt: Select[Any], filters: AuditFilters) -> Select[Any]:
         stmt = stmt.where(AuditLog.entity_type == filters.entity_type)
     if filters.entity_id is not None:
         stmt = stmt.where(AuditLog.entity_id == filters.entity_id)
+    if filters.involving_user_id is not None:
+        user = filters.involving_user_id
+        about = and_(AuditLog.entity_type == "user", AuditLog.entity_id == str(user))
+        stmt = stmt.where(or_(about, AuditLog.actor_user_id == user))
     return stmt

@@ -25,7 +25,6 @@ from m3crm.kernel.inputs import StorableModel
 from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, PageRequest
 from m3crm.kernel.tenancy.models import UserStatus
 from m3crm.modules.identity import seats
-from m3crm.modules.identity.authentication import send_password_reset
 from m3crm.modules.identity.users import UserChanges, UserWithRoles, user_admin
 from m3crm.modules.identity.work_codes import WORK_CODE_FIELDS, WORK_CODE_PATTERN
 from m3crm.modules.notify.deps import NotifierDep
@@ -245,10 +244,7 @@ async def reset_user_password(
     notifier: NotifierDep,
 ) -> None:
     """E-mails the user a password-reset link (the forgotten-password flow)."""
-    found = await user_admin.get(session, subject, user_id)
-    if found.user.status == UserStatus.DEACTIVATED:
-        raise InvalidTransition("user", found.user.status.value, "password_reset")
-    await send_password_reset(session, settings, notifier, found.user, subject)
+    await user_admin.reset_password(session, subject, user_id, settings, notifier)
 
 
 seats_router = APIRouter(

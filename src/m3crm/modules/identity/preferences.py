@@ -16,6 +16,8 @@ from m3crm.kernel.audit import EntityRef
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.errors import ValidationFailed
 from m3crm.kernel.i18n import N_, SUPPORTED_LOCALES
+from m3crm.kernel.ids import TenantId
+from m3crm.kernel.tenancy.models import User
 from m3crm.modules.identity import repository_phone as repo
 from m3crm.modules.identity.models import Density, Theme, TimeFormat
 from m3crm.web.shell import ShellPreferences
@@ -52,13 +54,19 @@ EDITABLE = ("theme", "density", "time_format", "timezone", "locale")
 
 
 async def read_settings(session: AsyncSession, subject: AuthSubject) -> UserSettings:
-    profile = await repo.profile_of(session, subject.tenant_id, subject.user_id)
+    return await settings_of(session, subject.tenant_id, subject.user)
+
+
+async def settings_of(session: AsyncSession, tenant_id: TenantId, user: User) -> UserSettings:
+    """Any user's display settings (read-only: the admin's Preferences tab); `user` must
+    be a row of `tenant_id` (fetched scoped), the profile query names the tenant too."""
+    profile = await repo.profile_of(session, tenant_id, user.id)
     return UserSettings(
         theme=profile.theme if profile else Theme.LIGHT,
         density=profile.density if profile else Density.COMFORTABLE,
         time_format=profile.time_format if profile else TimeFormat.LOCALE,
         timezone=profile.timezone if profile else None,
-        locale=subject.user.locale,
+        locale=user.locale,
     )
 
 

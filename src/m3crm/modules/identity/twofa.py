@@ -203,14 +203,20 @@ async def consume_backup_code(
 
 
 async def status(session: AsyncSession, subject: AuthSubject) -> TwoFactorStatus:
-    row = await repo.two_factor(session, subject.user_id)
-    prof = await repo.profile(session, subject.user_id)
+    return await status_of(session, subject.user_id)
+
+
+async def status_of(session: AsyncSession, user_id: UUID) -> TwoFactorStatus:
+    """Any user's 2FA state (read-only: the admin's Security tab). The session must be
+    bound to the user's tenant, and callers MUST have fetched `user_id` scoped first."""
+    row = await repo.two_factor(session, user_id)
+    prof = await repo.profile(session, user_id)
     enabled = bool(row and row.totp_enabled)
     return TwoFactorStatus(
         totp_enabled=enabled,
         totp_pending=bool(row and not row.totp_enabled and row.totp_secret is not None),
         backup_codes_left=(
-            await repo.count_unused_backup_codes(session, subject.user_id) if enabled else 0
+            await repo.count_unused_backup_codes(session, user_id) if enabled else 0
         ),
         sms_enabled=bool(row and row.sms_enabled),
         whatsapp_enabled=bool(row and row.whatsapp_enabled),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,9 +24,15 @@ from m3crm.kernel.ownership import owned_records, reassign_all
 from m3crm.kernel.pagination import Page, PageRequest
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.access.service import access as access_service
-from m3crm.modules.identity import repository_seats, seats
+from m3crm.modules.identity import repository, repository_seats, seats, twofa
+from m3crm.modules.identity.authentication import send_password_reset
+from m3crm.modules.identity.models import AuthSession
+from m3crm.modules.identity.repository_phone import profile_of
 from m3crm.modules.identity.repository_users import UserRepository, revoke_sessions
+from m3crm.modules.identity.twofa import TwoFactorStatus
 from m3crm.modules.identity.work_codes import set_work_codes
+from m3crm.modules.notify.dispatch import Notifier
+from m3crm.settings import Settings
 
 ACTIVE, SUSPENDED, DEACTIVATED = UserStatus.ACTIVE, UserStatus.SUSPENDED, UserStatus.DEACTIVATED
 
@@ -59,6 +66,21 @@ class UserChanges:
     work_codes: Mapping[str, str | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class UserSecurity:
+    """One user's sign-in security as an administrator sees it (read-only)."""
+
+    two_factor: TwoFactorStatus
+    phone_e164: str | None
+    phone_verified_at: datetime | None
+    failed_logins: int
+    locked_until: datetime | None
+    """Sign-in refused until then (too many wrong passwords); past or `None`: not locked."""
+    password_changed_at: datetime | None
+    sessions: list[AuthSession]
+    """Live sessions (signed-in devices), most recently seen first."""
+
+
 def _profile(user: User) -> dict[str, Any]:
     return {"full_name": user.full_name, "locale": user.locale}
 
@@ -88,6 +110,23 @@ class UserAdminService:
     ) -> UserWithRoles:
         user = await UserRepository(session, subject.tenant_id).get_or_404(user_id)
         return (await self._with_roles(session, subject, [user]))[0]
+
+    async def security(
+        self, session: AsyncSession, subject: AuthSubject, user: User
+    ) -> UserSecurity:
+        """2FA, phone, lockout and live sessions of `user`. Callers MUST pass a user
+        fetched scoped (`get`): the reads below trust its id (and name the tenant, with
+        RLS as the second wall)."""
+        profile = await profile_of(session, subject.tenant_id, user.id)
+        return UserSecurity(
+            two_factor=await twofa.status_of(session, user.id),
+            phone_e164=profile.phone_e164 if profile else None,
+            phone_verified_at=profile.phone_verified_at if profile else None,
+            failed_logins=profile.failed_logins if profile else 0,
+            locked_until=profile.locked_until if profile else None,
+            password_changed_at=profile.password_changed_at if profile else None,
+            sessions=await repository.active_sessions(session, user.id, datetime.now(UTC)),
+        )
 
     async def update(
         self, session: AsyncSession, subject: AuthSubject, user_id: UUID, changes: UserChanges
@@ -169,6 +208,21 @@ class UserAdminService:
             after={"sessions_ended": ended},
         )  # fmt: skip
         return ended
+
+    async def reset_password(
+        self,
+        session: AsyncSession,
+        subject: AuthSubject,
+        user_id: UUID,
+        settings: Settings,
+        notifier: Notifier,
+    ) -> None:
+        """E-mail the user a password-reset link (the forgotten-password flow); a
+        deactivated user gets none (409 `INVALID_TRANSITION`)."""
+        user = await UserRepository(session, subject.tenant_id).get_or_404(user_id)
+        if user.status == DEACTIVATED:
+            raise InvalidTransition("user", user.status.value, "password_reset")
+        await send_password_reset(session, settings, notifier, user, subject)
 
     async def _hand_over(
         self,

@@ -10,10 +10,20 @@ from m3crm.modules.identity import (
     web_profile,
     web_security,
     web_settings,
+    web_user_detail,
     web_users,
 )
 
 router = APIRouter(include_in_schema=False)
-# `web_invites` before `web_users`: `/admin/users/invites` must not reach `/admin/users/{id}`.
-for part in (web_auth, web_security, web_profile, web_settings, web_invites, web_users):
+# `web_invites` before `web_user_detail`: `/admin/users/invites` must not reach
+# `/admin/users/{id}`.
+for part in (
+    web_auth,
+    web_security,
+    web_profile,
+    web_settings,
+    web_invites,
+    web_users,
+    web_user_detail,
+):
     router.include_router(part.router)

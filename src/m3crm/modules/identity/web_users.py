@@ -71,31 +71,6 @@ async def users_page(
     )
 
 
-@router.get("/admin/users/{user_id}", response_class=HTMLResponse)
-async def user_page(
-    request: Request, user_id: UUID, session: DbSession, subject: UserReader
-) -> HTMLResponse:
-    """One person: profile, roles and — for those who may read roles — every permission
-    with the roles granting it; a link to their audit trail. Another tenant's id is 404."""
-    found = await user_admin.get(session, subject, user_id)
-    granted = (
-        await access.effective_permissions(session, subject, user_id)
-        if subject.can("role.read")
-        else None
-    )
-    audit_url = "/admin/audit?" + urlencode({"entity_type": "user", "entity_id": str(user_id)})
-    return render(
-        request,
-        "identity/user.html",
-        {
-            "found": found,
-            "status_labels": STATUS_LABELS,
-            "granted": granted,
-            "audit_url": audit_url if subject.can("audit.read") else None,
-        },
-    )
-
-
 BulkAction = Literal["add_to_group", "assign_role", "suspend"]
 BULK_PERMISSIONS: dict[str, str] = {
     "add_to_group": "groups.members.manage",

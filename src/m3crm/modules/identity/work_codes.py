@@ -4,6 +4,7 @@ the dictionaries module's public service (never its tables), stored on the profi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 from uuid import UUID
@@ -41,3 +42,32 @@ async def set_work_codes(
     for field, code in codes.items():
         setattr(profile, field, code)
     return before, dict(codes)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkCode:
+    code: str
+    label: str
+
+
+async def work_codes_of(
+    session: AsyncSession, tenant_id: TenantId, user_id: UUID, locale: str
+) -> dict[str, WorkCode | None]:
+    """The user's codes per profile field (`None` when unset), each with its label in
+    `locale` (Arabic for `ar` when the entry has one, else English). Deactivated entries
+    keep their label; a code whose entry the tenant no longer sees (a custom code after
+    the plan lost the feature) reads as the code itself."""
+    profile = await repo.profile_of(session, tenant_id, user_id)
+    found: dict[str, WorkCode | None] = {}
+    for field, kind in WORK_CODE_FIELDS.items():
+        code: str | None = getattr(profile, field) if profile is not None else None
+        if code is None:
+            found[field] = None
+            continue
+        entries = await dictionaries.list_entries(session, tenant_id, kind, active_only=False)
+        entry = next((e for e in entries if e.code == code), None)
+        label = code
+        if entry is not None:
+            label = entry.label_ar if locale == "ar" and entry.label_ar else entry.label_en
+        found[field] = WorkCode(code=code, label=label)
+    return found
