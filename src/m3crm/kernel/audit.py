@@ -29,6 +29,8 @@ class AuditLog(TenantKeyed):
         tenant_fk("actor_user_id", "users"),
         Index(None, "tenant_id", "entity_type", "entity_id"),
         Index(None, "tenant_id", "occurred_at"),
+        # "what this person did" (the person page's timeline, the actor filter).
+        Index(None, "tenant_id", "actor_user_id", "occurred_at"),
     )
 
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())

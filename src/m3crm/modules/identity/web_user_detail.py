@@ -26,7 +26,7 @@ from m3crm.kernel.audit import AuditLog
 from m3crm.kernel.auth import AuthSubject, DbSession, get_settings_dep
 from m3crm.kernel.entitlements import load_user_entitlements
 from m3crm.kernel.errors import Conflict, LimitReached, PermissionDenied, ValidationFailed
-from m3crm.kernel.i18n import N_
+from m3crm.kernel.i18n import N_, format_decimal
 from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, PageRequest
 from m3crm.kernel.plan_catalog import LIMIT_KEYS, UNLIMITED
 from m3crm.kernel.tenancy.models import UserStatus
@@ -371,7 +371,7 @@ async def force_logout(
     found = await user_admin.get(session, subject, user_id)
     notice = N_("Signed out everywhere. Sessions ended: %(count)s.")
     context = await _panel(session, subject, found, "security", notice=notice)
-    context["notice_args"] = {"count": ended}
+    context["notice_args"] = {"count": format_decimal(ended, subject.user.locale)}
     return render(request, "identity/_user_security.html", context)
 
 
