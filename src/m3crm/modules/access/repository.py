@@ -162,6 +162,14 @@ def user_ids_holding(tenant_id: TenantId, role_code: str) -> Select[UUID]:
     )
 
 
+def user_ids_in_group(tenant_id: TenantId, group_id: UUID) -> Select[UUID]:
+    """A subquery of the ids of the members of one of the tenant's groups (another
+    tenant's group id matches nobody)."""
+    return select(GroupMember.user_id).where(
+        GroupMember.tenant_id == tenant_id, GroupMember.group_id == group_id
+    )
+
+
 async def active_users_with_permission(
     session: AsyncSession, tenant_id: TenantId, code: str, *, limit: int = 50
 ) -> list[UUID]:

@@ -120,6 +120,9 @@ class AccessService:
     def user_ids_holding(self, tenant_id: TenantId, role_code: str) -> Select[UUID]:
         return repository.user_ids_holding(tenant_id, role_code)
 
+    def user_ids_in_group(self, tenant_id: TenantId, group_id: UUID) -> Select[UUID]:
+        return repository.user_ids_in_group(tenant_id, group_id)
+
     async def is_last_super_admin(
         self, session: AsyncSession, tenant_id: TenantId, user: User
     ) -> bool:

@@ -25,7 +25,7 @@ from m3crm.kernel.inputs import StorableModel
 from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, PageRequest
 from m3crm.kernel.tenancy.models import UserStatus
 from m3crm.modules.identity import seats
-from m3crm.modules.identity.users import UserChanges, UserWithRoles, user_admin
+from m3crm.modules.identity.users import PeopleQuery, UserChanges, UserWithRoles, user_admin
 from m3crm.modules.identity.work_codes import WORK_CODE_FIELDS, WORK_CODE_PATTERN
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.settings import Settings
@@ -116,6 +116,7 @@ async def list_users(
     subject: UserReader,
     status: UserStatus | None = None,
     role: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_]+$")] = None,
+    group: Annotated[UUID | None, Query(description="Members of this group.")] = None,
     q: Annotated[
         str | None,
         Query(
@@ -124,11 +125,35 @@ async def list_users(
             description="Name or e-mail contains (case-insensitive).",
         ),
     ] = None,
+    two_factor: Annotated[
+        bool | None, Query(description="Some second factor on (TOTP, SMS or WhatsApp).")
+    ] = None,
+    phone_verified: bool | None = None,
+    signed_in_after: Annotated[
+        datetime | None, Query(description="Last sign-in at or after.")
+    ] = None,
+    not_signed_in_since: Annotated[
+        datetime | None,
+        Query(description="No sign-in since this time (never signed in included)."),
+    ] = None,
+    never_signed_in: Annotated[bool, Query(description="Only people who never signed in.")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
 ) -> AdminUserPage:
+    """Newest first, with seek pagination; every filter given must hold."""
+    query = PeopleQuery(
+        status=status,
+        role=role,
+        group_id=group,
+        q=q,
+        two_factor=two_factor,
+        phone_verified=phone_verified,
+        signed_in_after=signed_in_after,
+        not_signed_in_since=not_signed_in_since,
+        never_signed_in=never_signed_in,
+    )
     page = await user_admin.list_users(
-        session, subject, PageRequest(limit=limit, cursor=cursor), status=status, role=role, q=q
+        session, subject, PageRequest(limit=limit, cursor=cursor), query
     )
     return AdminUserPage(
         items=[AdminUserOut.of(u) for u in page.items], next_cursor=page.next_cursor

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.ids import TenantId
@@ -12,7 +15,7 @@ from m3crm.kernel.pagination import Page, PageRequest, paginate_by_id
 from m3crm.kernel.repository import TenantRepository
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.kernel.text import prefix_upper_bound
-from m3crm.modules.identity.models import AuthSession
+from m3crm.modules.identity.models import AuthSession, TwoFactor, UserProfile
 
 SUBSTRING_MIN_CHARS = 3
 SUBSTRING_WINDOW = 20_000
@@ -32,31 +35,75 @@ def _starts_with(folded: str) -> ColumnElement[bool]:
     return lower if upper is None else and_(lower, User.search_text < upper)
 
 
+@dataclass(frozen=True, slots=True)
+class UserFilters:
+    """The People list's filters; `None` leaves one out, all set ones must hold.
+
+    `within`: subqueries of user ids the user must be in (a role's holders, a group's
+    members — other modules' answers). `two_factor`: some second factor on (TOTP, SMS or
+    WhatsApp codes) or none. `not_signed_in_since` includes people who never signed in.
+    """
+
+    status: UserStatus | None = None
+    within: Sequence[Select[UUID]] = ()
+    q: str | None = None
+    two_factor: bool | None = None
+    phone_verified: bool | None = None
+    signed_in_after: datetime | None = None
+    not_signed_in_since: datetime | None = None
+    never_signed_in: bool = False
+
+
+def _has_two_factor() -> ColumnElement[bool]:
+    return exists().where(
+        TwoFactor.tenant_id == User.tenant_id,
+        TwoFactor.user_id == User.id,
+        or_(TwoFactor.totp_enabled, TwoFactor.sms_enabled, TwoFactor.whatsapp_enabled),
+    )
+
+
+def _has_verified_phone() -> ColumnElement[bool]:
+    return exists().where(
+        UserProfile.tenant_id == User.tenant_id,
+        UserProfile.user_id == User.id,
+        UserProfile.phone_verified_at.is_not(None),
+    )
+
+
+def _flag(condition: ColumnElement[bool], wanted: bool) -> ColumnElement[bool]:
+    return condition if wanted else not_(condition)
+
+
 class UserRepository(TenantRepository[User]):
     model = User
 
-    async def page(
-        self,
-        page: PageRequest,
-        *,
-        status: UserStatus | None = None,
-        holding: Select[UUID] | None = None,
-        q: str | None = None,
-    ) -> Page[User]:
-        """Newest first. `holding` is a subquery of user ids (a role's holders); `q`
-        matches name or e-mail, case-insensitively, as a literal substring."""
+    async def page(self, page: PageRequest, filters: UserFilters) -> Page[User]:
+        """Newest first; `q` matches name or e-mail, case-insensitively, as a literal
+        substring."""
         stmt = self.base_statement()
-        if status is not None:
-            stmt = stmt.where(User.status == status)
-        if holding is not None:
-            stmt = stmt.where(User.id.in_(holding))
-        if q:
+        if filters.status is not None:
+            stmt = stmt.where(User.status == filters.status)
+        for ids in filters.within:
+            stmt = stmt.where(User.id.in_(ids))
+        if filters.q:
             stmt = stmt.where(
                 or_(
-                    User.full_name.icontains(q, autoescape=True),
-                    User.email.icontains(q, autoescape=True),
+                    User.full_name.icontains(filters.q, autoescape=True),
+                    User.email.icontains(filters.q, autoescape=True),
                 )
             )
+        if filters.two_factor is not None:
+            stmt = stmt.where(_flag(_has_two_factor(), filters.two_factor))
+        if filters.phone_verified is not None:
+            stmt = stmt.where(_flag(_has_verified_phone(), filters.phone_verified))
+        if filters.signed_in_after is not None:
+            stmt = stmt.where(User.last_login_at >= filters.signed_in_after)
+        if filters.not_signed_in_since is not None:
+            stmt = stmt.where(
+                or_(User.last_login_at.is_(None), User.last_login_at < filters.not_signed_in_since)
+            )
+        if filters.never_signed_in:
+            stmt = stmt.where(User.last_login_at.is_(None))
         return await paginate_by_id(self.session, stmt, User.id, page)
 
     async def search(self, folded: str, limit: int) -> list[User]:

@@ -28,7 +28,7 @@ from m3crm.modules.identity import repository, repository_seats, seats, twofa
 from m3crm.modules.identity.authentication import send_password_reset
 from m3crm.modules.identity.models import AuthSession
 from m3crm.modules.identity.repository_phone import profile_of
-from m3crm.modules.identity.repository_users import UserRepository, revoke_sessions
+from m3crm.modules.identity.repository_users import UserFilters, UserRepository, revoke_sessions
 from m3crm.modules.identity.twofa import TwoFactorStatus
 from m3crm.modules.identity.work_codes import set_work_codes
 from m3crm.modules.notify.dispatch import Notifier
@@ -85,21 +85,49 @@ def _profile(user: User) -> dict[str, Any]:
     return {"full_name": user.full_name, "locale": user.locale}
 
 
+@dataclass(frozen=True, slots=True)
+class PeopleQuery:
+    """What the People list (API and screen) can be narrowed by; see `UserFilters`."""
+
+    status: UserStatus | None = None
+    role: str | None = None
+    group_id: UUID | None = None
+    q: str | None = None
+    two_factor: bool | None = None
+    phone_verified: bool | None = None
+    signed_in_after: datetime | None = None
+    not_signed_in_since: datetime | None = None
+    never_signed_in: bool = False
+
+
 class UserAdminService:
     async def list_users(
         self,
         session: AsyncSession,
         subject: AuthSubject,
         page: PageRequest,
-        *,
-        status: UserStatus | None = None,
-        role: str | None = None,
-        q: str | None = None,
+        query: PeopleQuery | None = None,
     ) -> Page[UserWithRoles]:
-        holding = access_service.user_ids_holding(subject.tenant_id, role) if role else None
-        found = await UserRepository(session, subject.tenant_id).page(
-            page, status=status, holding=holding, q=q
+        """The People list, newest first, narrowed by `query` (role and group through
+        the access module)."""
+        query = query or PeopleQuery()
+        tenant_id = subject.tenant_id
+        within = []
+        if query.role:
+            within.append(access_service.user_ids_holding(tenant_id, query.role))
+        if query.group_id:
+            within.append(access_service.user_ids_in_group(tenant_id, query.group_id))
+        filters = UserFilters(
+            status=query.status,
+            within=within,
+            q=query.q,
+            two_factor=query.two_factor,
+            phone_verified=query.phone_verified,
+            signed_in_after=query.signed_in_after,
+            not_signed_in_since=query.not_signed_in_since,
+            never_signed_in=query.never_signed_in,
         )
+        found = await UserRepository(session, tenant_id).page(page, filters)
         return Page(
             items=await self._with_roles(session, subject, found.items),
             next_cursor=found.next_cursor,

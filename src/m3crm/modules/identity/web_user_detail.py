@@ -44,7 +44,7 @@ from m3crm.modules.identity.api_users import (
     UserEditor,
     UserReader,
 )
-from m3crm.modules.identity.users import STATUS_LABELS, UserWithRoles, user_admin
+from m3crm.modules.identity.users import STATUS_LABELS, PeopleQuery, UserWithRoles, user_admin
 from m3crm.modules.identity.web_settings import (
     DENSITY_LABELS,
     THEME_LABELS,
@@ -107,7 +107,7 @@ async def _profile(
     heirs: list[tuple[UUID, str]] = []
     if actions["suspend"] or actions["deactivate"]:
         active = await user_admin.list_users(
-            session, subject, PageRequest(limit=MAX_LIMIT), status=UserStatus.ACTIVE
+            session, subject, PageRequest(limit=MAX_LIMIT), PeopleQuery(status=UserStatus.ACTIVE)
         )
         heirs = [(u.user.id, u.user.full_name or u.user.email) for u in active.items]
         heirs = sorted((h for h in heirs if h[0] != user.id), key=lambda h: h[1].casefold())

@@ -4,6 +4,7 @@ and status, filtered by name or e-mail and status. Read-only here; the same serv
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 from uuid import UUID
@@ -21,7 +22,7 @@ from m3crm.modules.access.groups import groups
 from m3crm.modules.access.service import access
 from m3crm.modules.identity import seats
 from m3crm.modules.identity.api_users import UserReader
-from m3crm.modules.identity.users import STATUS_LABELS, UserChanges, user_admin
+from m3crm.modules.identity.users import STATUS_LABELS, PeopleQuery, UserChanges, user_admin
 from m3crm.web.filters import BlankIsNone
 from m3crm.web.templating import render
 
@@ -35,6 +36,32 @@ SearchText = Annotated[
 StatusFilter = Annotated[UserStatus | None, BlankIsNone]
 
 
+SignedIn = Literal["week", "month", "stale", "never"]
+SIGNED_IN_LABELS: dict[str, str] = {
+    "week": N_("In the last 7 days"),
+    "month": N_("In the last 30 days"),
+    "stale": N_("Not in the last 30 days"),
+    "never": N_("Never"),
+}
+YesNo = Literal["yes", "no"]
+
+
+def _yes_no(value: YesNo | None) -> bool | None:
+    return None if value is None else value == "yes"
+
+
+def _signed_in(value: SignedIn | None) -> tuple[datetime | None, datetime | None, bool]:
+    """(signed in after, not signed in since, never) for the page's choice."""
+    now = datetime.now(UTC)
+    if value == "week":
+        return now - timedelta(days=7), None, False
+    if value == "month":
+        return now - timedelta(days=30), None, False
+    if value == "stale":
+        return None, now - timedelta(days=30), False
+    return None, None, value == "never"
+
+
 @router.get("/admin/users", response_class=HTMLResponse)
 async def users_page(
     request: Request,
@@ -42,30 +69,62 @@ async def users_page(
     subject: UserReader,
     q: SearchText = None,
     status: StatusFilter = None,
+    role: Annotated[
+        Annotated[str, StringConstraints(max_length=64, pattern=r"^[a-z0-9_]+$")] | None,
+        BlankIsNone,
+    ] = None,
+    group: Annotated[UUID | None, BlankIsNone] = None,
+    two_factor: Annotated[YesNo | None, BlankIsNone] = None,
+    phone: Annotated[YesNo | None, BlankIsNone] = None,
+    signed_in: Annotated[SignedIn | None, BlankIsNone] = None,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
 ) -> HTMLResponse:
-    page = await user_admin.list_users(
-        session, subject, PageRequest(limit=50, cursor=cursor), status=status, q=q
+    """The People list with its filters (name or e-mail, status, role, group, second
+    factor, verified phone, last sign-in), the seats panel and the bulk actions."""
+    after, stale_since, never = _signed_in(signed_in)
+    query = PeopleQuery(
+        status=status,
+        role=role,
+        group_id=group,
+        q=q,
+        two_factor=_yes_no(two_factor),
+        phone_verified=_yes_no(phone),
+        signed_in_after=after,
+        not_signed_in_since=stale_since,
+        never_signed_in=never,
     )
-    filters = urlencode({k: v for k, v in (("q", q), ("status", status)) if v})
+    page = await user_admin.list_users(
+        session, subject, PageRequest(limit=50, cursor=cursor), query
+    )
+    chosen = {
+        "q": q, "status": status, "role": role, "group": group and str(group),
+        "two_factor": two_factor, "phone": phone, "signed_in": signed_in,
+    }  # fmt: skip
+    filters = urlencode({k: v for k, v in chosen.items() if v})
     usage = await seats.usage(session, subject.tenant_id) if subject.can("seats.view") else None
+    roles = [r for r, _ in await access.list_roles(session, subject)]
+    may_see_groups = (
+        subject.can("user.read")
+        and "rbac.groups" in (await entitlements_of(session, subject)).features
+    )
+    all_groups = await groups.list_groups(session, subject) if may_see_groups else []
     return render(
         request,
         "identity/users.html",
         {
-            "bulk_groups": await groups.list_groups(session, subject)
-            if subject.can("groups.members.manage")
-            else [],
-            "bulk_roles": [r for r, _ in await access.list_roles(session, subject)]
-            if subject.can("role.assign")
-            else [],
+            "bulk_groups": all_groups if subject.can("groups.members.manage") else [],
+            "bulk_roles": roles if subject.can("role.assign") else [],
+            "filter_roles": roles,
+            "filter_groups": all_groups,
             "can_suspend": subject.can("user.suspend"),
             "can_invite": subject.can("user.invite"),
             "seats": usage,
             "page": page,
+            "chosen": chosen,
             "q": q or "",
             "status": status,
             "status_labels": STATUS_LABELS,
+            "signed_in_labels": SIGNED_IN_LABELS,
             "filters": filters,
         },
     )
