@@ -17,11 +17,15 @@ from m3crm.kernel.ids import TenantId
 from m3crm.kernel.permission_codes import ROLE_TEMPLATES
 from m3crm.modules.access.service import subordinate_user_ids
 from tests.conftest import World, error_code
-from tests.factories import make_user
+from tests.factories import bearer, make_user
 from tests.modules.access.helpers import audit_rows, insert_edge, role_id
 
 TREE = "/v1/admin/roles/hierarchy"
 ROLES = "/v1/admin/roles"
+
+
+def bearer_of(world: World, user_id: UUID) -> dict[str, str]:
+    return bearer(world.settings, world.a.id, user_id)
 
 
 async def link(
@@ -232,3 +236,71 @@ async def test_roles_max_is_422(client: httpx.AsyncClient, world: World) -> None
     r = await client.post(ROLES, headers=h, json={"code": "too_many", "name": "Too many"})
     assert r.status_code == 422 and error_code(r) == "LIMIT_REACHED"
     assert r.json()["error"]["details"] == {"key": "roles.max", "limit": 15}
+
+
+async def test_a_role_inherits_the_permissions_of_the_roles_below_it(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    """`sales_manager` lacks `customfields.manage`; placed above a role carrying it, its
+    holders hold it at once — in the authentication of the next request and in the
+    "why" — and lose it when the edge goes."""
+    admin = world.headers(world.a)
+    keeper = await client.post(
+        ROLES,
+        headers=admin,
+        json={"code": "fields_keeper", "name": "Fields", "permissions": ["customfields.manage"]},
+    )
+    assert keeper.status_code == 201, keeper.text
+    await bind_tenant(session, world.a.id, None)
+    manager = await make_user(
+        session, tenant_id=world.a.id, email="inherit@a.test", role="sales_manager"
+    )
+    as_manager = bearer_of(world, manager)
+    body = {"entity": "contact", "code": "floor", "label": "Floor", "type": "number"}
+    before = await client.post("/v1/custom-fields/definitions", headers=as_manager, json=body)
+    assert before.status_code == 403
+    edge = await link(client, session, world, "sales_manager", "fields_keeper")
+    assert edge.status_code == 201, edge.text
+    after = await client.post("/v1/custom-fields/definitions", headers=as_manager, json=body)
+    assert after.status_code == 201, after.text
+    why = await client.get(f"/v1/admin/users/{manager}/effective-permissions", headers=admin)
+    granted = {p["code"]: p for p in why.json()["permissions"]}
+    assert granted["customfields.manage"]["granted_by"] == ["sales_manager"]
+    assert granted["customfields.manage"]["inherited_from"] == ["fields_keeper"]
+    assert granted["contact.read"]["inherited_from"] == []
+    removed = await client.delete(f"{TREE}/{edge.json()['id']}", headers=admin)
+    assert removed.status_code == 204
+    gone = await client.post(
+        "/v1/custom-fields/definitions", headers=as_manager, json=body | {"code": "floor2"}
+    )
+    assert gone.status_code == 403
+
+
+async def test_nobody_places_above_a_role_rights_they_lack(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    """Placing a role under another hands its permissions to the upper role's holders:
+    the caller must hold every code the lower role carries (itself or below it)."""
+    admin = world.headers(world.a)
+    made = await client.post(
+        ROLES,
+        headers=admin,
+        json={
+            "code": "tree_keeper",
+            "name": "Tree keeper",
+            "permissions": ["role.read", "roles.hierarchy.manage"],
+        },
+    )
+    assert made.status_code == 201, made.text
+    await bind_tenant(session, world.a.id, None)
+    keeper = await make_user(session, tenant_id=world.a.id, email="tree@a.test", role="tree_keeper")
+    body = {
+        "parent_role_id": str(await role_id(session, world.a.id, "staff")),
+        "child_role_id": str(await role_id(session, world.a.id, "admin")),
+    }
+    refused = await client.post(TREE, headers=bearer_of(world, keeper), json=body)
+    assert refused.status_code == 403 and error_code(refused) == "PERMISSION_DENIED"
+    assert "user.manage" in refused.json()["error"]["details"]["permissions"]
+    body["child_role_id"] = made.json()["id"]  # carries only what the keeper holds
+    allowed = await client.post(TREE, headers=bearer_of(world, keeper), json=body)
+    assert allowed.status_code == 201, allowed.text

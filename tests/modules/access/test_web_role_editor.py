@@ -129,3 +129,22 @@ async def test_who_may_open_and_change_it(client: httpx.AsyncClient, world: Worl
     )
     assert theirs_saved.status_code == 404
     assert (await api_role(client, world, "staff"))["name"] != "Mine now"
+
+
+async def test_a_role_page_shows_what_it_inherits(client: httpx.AsyncClient, world: World) -> None:
+    admin = world.headers(world.a)
+    keeper = await client.post(
+        "/v1/admin/roles",
+        headers=admin,
+        json={"code": "keeper", "name": "Keeper", "permissions": ["customfields.manage"]},
+    )
+    manager = await role_id(client, world, "sales_manager")
+    edge = await client.post(
+        "/v1/admin/roles/hierarchy",
+        headers=admin,
+        json={"parent_role_id": manager, "child_role_id": keeper.json()["id"]},
+    )
+    assert edge.status_code == 201, edge.text
+    page = await client.get(f"/admin/roles/{manager}", headers=cookie(world))
+    assert 'data-inherited="customfields.manage"' in page.text
+    assert 'data-inherited="contact.read"' not in page.text  # carried by the role itself

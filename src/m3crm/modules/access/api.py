@@ -247,8 +247,12 @@ async def effective_permissions(
     return EffectivePermissionsOut(
         user_id=user_id,
         permissions=[
-            GrantedPermissionOut(**_permission(code).model_dump(), granted_by=roles)
-            for code, roles in granted.items()
+            GrantedPermissionOut(
+                **_permission(code).model_dump(),
+                granted_by=grant.roles,
+                inherited_from=grant.inherited_from,
+            )
+            for code, grant in granted.items()
         ],
     )
 

@@ -49,17 +49,26 @@ class RoleRepository(TenantRepository[Role]):
 def permission_codes_of(
     tenant_id: BindParameter[UUID], user_id: BindParameter[UUID]
 ) -> ColumnElement[Any]:
-    """Union of the codes of every role the user holds, as one aggregated array: a
-    scalar subquery the kernel embeds in its per-request authentication statement."""
+    """The codes of every role the user holds *and of every role below those* in the
+    hierarchy (a role inherits the permissions of the roles under it), as one aggregated
+    array: a scalar subquery the kernel embeds in its per-request authentication
+    statement. The recursion uses `UNION`, so it ends even on a cycle."""
+    held = (
+        select(UserRole.role_id.label("role_id"))
+        .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
+        .cte("held_roles", recursive=True, nesting=True)
+    )
+    held = held.union(
+        select(RoleHierarchy.child_role_id).where(
+            RoleHierarchy.tenant_id == tenant_id, RoleHierarchy.parent_role_id == held.c.role_id
+        )
+    )
     return (
         select(func.array_agg(RolePermission.permission_code))
-        .select_from(UserRole)
-        .join(
-            RolePermission,
-            (RolePermission.tenant_id == UserRole.tenant_id)
-            & (RolePermission.role_id == UserRole.role_id),
+        .where(
+            RolePermission.tenant_id == tenant_id,
+            RolePermission.role_id.in_(select(held.c.role_id)),
         )
-        .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
         .scalar_subquery()
     )
 
@@ -91,6 +100,21 @@ async def role_permission_codes(
         RolePermission.tenant_id == tenant_id, RolePermission.role_id.in_(role_ids)
     )
     return set((await session.execute(stmt)).scalars())
+
+
+async def codes_by_role(
+    session: AsyncSession, tenant_id: TenantId, role_ids: Sequence[UUID]
+) -> dict[UUID, set[str]]:
+    """The codes each of `role_ids` carries itself; roles without any are absent."""
+    if not role_ids:
+        return {}
+    stmt = select(RolePermission.role_id, RolePermission.permission_code).where(
+        RolePermission.tenant_id == tenant_id, RolePermission.role_id.in_(role_ids)
+    )
+    found: dict[UUID, set[str]] = {}
+    for role_id, code in (await session.execute(stmt)).all():
+        found.setdefault(role_id, set()).add(code)
+    return found
 
 
 async def roles_by_codes(

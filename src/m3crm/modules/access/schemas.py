@@ -41,9 +41,12 @@ class PermissionOut(BaseModel):
 
 
 class GrantedPermissionOut(PermissionOut):
-    """A permission the user holds, with the role codes that grant it."""
+    """A permission the user holds: `granted_by`, the codes of the roles they hold that
+    grant it (directly or by inheritance); `inherited_from`, the codes of the roles below
+    those in the hierarchy that carry it (empty when granted directly)."""
 
     granted_by: list[str]
+    inherited_from: list[str] = []
 
 
 class EffectivePermissionsOut(BaseModel):

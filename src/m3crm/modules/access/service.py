@@ -1,7 +1,9 @@
 """Role templates per tenant, role assignment, custom roles and the role hierarchy.
 
-Invariants: a system role's permission codes are the template's (only its name may
-change) and it is never deleted; a role held by anyone is not deleted (409 listing the
+Invariants: a role holds the codes it carries and those of every role below it in the
+hierarchy (inheritance; the authentication statement computes the same set); a system
+role's permission codes are the template's (only its name may change) and it is never
+deleted; a role held by anyone is not deleted (409 listing the
 holders); the role hierarchy has no cycle (409 with the cycle's codes), which an
 advisory lock per tenant keeps true under concurrent edits. Creating a role counts
 against `roles.max` (422 `LIMIT_REACHED`). Every change is audited with before/after.
@@ -10,6 +12,7 @@ against `roles.max` (422 `LIMIT_REACHED`). Every change is audited with before/a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -95,20 +98,48 @@ class AccessService:
 
     async def effective_permissions(
         self, session: AsyncSession, subject: AuthSubject, user_id: UUID
-    ) -> dict[str, list[str]]:
-        """Every permission code the user holds now, each with the role codes that grant
-        it (the "why" of the admin's Access tab). Another tenant's user is a 404."""
+    ) -> dict[str, Grant]:
+        """Every permission code the user holds now (the same set the authentication
+        statement computes), each with the held roles granting it and the roles below them
+        it is inherited from (the "why" of the admin's Access tab). Another tenant's user
+        is a 404."""
         if await user_by_id(session, user_id) is None:
             raise NotFound()
-        roles = (await repository.roles_of_users(session, subject.tenant_id, [user_id])).get(
-            user_id, []
+        tenant_id = subject.tenant_id
+        held = (await repository.roles_of_users(session, tenant_id, [user_id])).get(user_id, [])
+        below = _below(await repository.hierarchy_edges(session, tenant_id))
+        reach = {role.id: _reachable(below, role.id) for role in held}
+        carried = await repository.codes_by_role(
+            session, tenant_id, sorted({r for ids in reach.values() for r in ids})
         )
-        granted: dict[str, list[str]] = {}
-        for role in roles:
-            codes = await repository.role_permission_codes(session, subject.tenant_id, [role.id])
-            for code in codes:
-                granted.setdefault(code, []).append(role.code)
-        return {code: sorted(granted[code]) for code in sorted(granted)}
+        names = await _role_codes(session, tenant_id)
+        by: dict[str, set[str]] = {}
+        via: dict[str, set[str]] = {}
+        for role in held:
+            for carrier in reach[role.id]:
+                for code in carried.get(carrier, ()):
+                    by.setdefault(code, set()).add(role.code)
+                    if carrier != role.id:
+                        via.setdefault(code, set()).add(names[carrier])
+        return {code: Grant(sorted(by[code]), sorted(via.get(code, set()))) for code in sorted(by)}
+
+    async def inherited_permissions(
+        self, session: AsyncSession, subject: AuthSubject, role_id: UUID
+    ) -> dict[str, list[str]]:
+        """The codes a role holds through the roles below it (not those it carries
+        itself), each with the codes of the roles below that carry it."""
+        tenant_id = subject.tenant_id
+        role = await RoleRepository(session, tenant_id).get_or_404(role_id)
+        below = _reachable(_below(await repository.hierarchy_edges(session, tenant_id)), role.id)
+        below.discard(role.id)
+        carried = await repository.codes_by_role(session, tenant_id, sorted(below))
+        own = await repository.role_permission_codes(session, tenant_id, [role.id])
+        names = await _role_codes(session, tenant_id)
+        found: dict[str, set[str]] = {}
+        for carrier, codes in carried.items():
+            for code in codes - own:
+                found.setdefault(code, set()).add(names[carrier])
+        return {code: sorted(found[code]) for code in sorted(found)}
 
     async def roles_of_users(
         self, session: AsyncSession, tenant_id: TenantId, user_ids: Sequence[UUID]
@@ -323,9 +354,12 @@ class AccessService:
     async def add_edge(
         self, session: AsyncSession, subject: AuthSubject, parent_id: UUID, child_id: UUID
     ) -> tuple[RoleHierarchy, Role, Role]:
-        """Place `parent_id` directly above `child_id`. A role not in the tenant → 422 on
-        its field; the same role twice → 422; an existing edge → 409; an edge closing a
-        cycle → 409 with `details.cycle`, the role codes from the parent round to itself."""
+        """Place `parent_id` directly above `child_id`: the parent's holders then hold
+        the child's permissions too (inheritance) and, with a `subtree` scope, see its
+        holders' records. A role not in the tenant → 422 on its field; the same role twice
+        → 422; an existing edge → 409; an edge closing a cycle → 409 with `details.cycle`,
+        the role codes from the parent round to itself; a child carrying (itself or below
+        it) a code the caller lacks → 403."""
         tenant_id = subject.tenant_id
         repo = RoleRepository(session, tenant_id)
         parent, child = await repo.get(parent_id), await repo.get(child_id)
@@ -343,14 +377,20 @@ class AccessService:
         if any(e.parent_role_id == parent.id and e.child_role_id == child.id for e in edges):
             raise Conflict(N_("This role is already directly under that one."))
         if path := _path_down(edges, child.id, parent.id):
-            codes = {
-                role.id: role.code
-                for role, _ in await repository.roles_with_user_counts(session, tenant_id)
-            }
+            codes = await _role_codes(session, tenant_id)
             raise Conflict(
                 N_("This would make the role hierarchy go round in a circle."),
                 details={"cycle": [parent.code, *(codes[r] for r in path)]},
             )
+        # The parent's holders gain everything the child carries, directly or below it:
+        # nobody hands out rights they lack (403, as for a role's own codes).
+        inherited = await repository.codes_by_role(
+            session, tenant_id, sorted(_reachable(_below(edges), child.id))
+        )
+        if missing := sorted(
+            {c for codes in inherited.values() for c in codes} - subject.permissions
+        ):
+            raise PermissionDenied(details={"permissions": missing})
         edge = RoleHierarchyRepository(session, tenant_id).add(
             RoleHierarchy(parent_role_id=parent.id, child_role_id=child.id)
         )
@@ -374,6 +414,41 @@ class AccessService:
             session, subject, "role.hierarchy.removed", EntityRef("role_hierarchy", edge_id),
             {"parent": parent.code, "child": child.code}, None,
         )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Why a user holds a permission: `roles`, the roles they hold that grant it
+    (directly or through the roles below them); `inherited_from`, the roles below that
+    carry it (empty when every granting role carries it itself)."""
+
+    roles: list[str]
+    inherited_from: list[str]
+
+
+async def _role_codes(session: AsyncSession, tenant_id: TenantId) -> dict[UUID, str]:
+    """Every role's code by id."""
+    return {
+        role.id: role.code
+        for role, _ in await repository.roles_with_user_counts(session, tenant_id)
+    }
+
+
+def _below(edges: Sequence[RoleHierarchy]) -> dict[UUID, list[UUID]]:
+    children: dict[UUID, list[UUID]] = {}
+    for edge in edges:
+        children.setdefault(edge.parent_role_id, []).append(edge.child_role_id)
+    return children
+
+
+def _reachable(children: dict[UUID, list[UUID]], start: UUID) -> set[UUID]:
+    """`start` and every role below it, at any depth (ends on a cycle)."""
+    seen = {start}
+    frontier = [start]
+    while frontier:
+        frontier = [c for node in frontier for c in children.get(node, []) if c not in seen]
+        seen.update(frontier)
+    return seen
 
 
 def _path_down(edges: Sequence[RoleHierarchy], start: UUID, goal: UUID) -> list[UUID]:

@@ -64,6 +64,7 @@ def _context(
     error: str | None = None,
     blocked_by: Sequence[Mapping[str, str]] = (),
     saved: bool = False,
+    inherited: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     return {
         "role": role,
@@ -78,6 +79,7 @@ def _context(
         "error": error,
         "blocked_by": blocked_by,
         "saved": saved,
+        "inherited": inherited or {},
     }
 
 
@@ -125,7 +127,8 @@ async def role_page(
     request: Request, role_id: UUID, session: DbSession, subject: RoleReader
 ) -> HTMLResponse:
     role, codes, holders = await _role(session, subject, role_id)
-    context = _context(subject, role=role, granted=codes, holders=holders)
+    inherited = await access.inherited_permissions(session, subject, role_id)
+    context = _context(subject, role=role, granted=codes, holders=holders, inherited=inherited)
     return render(request, "access/role.html", context)
 
 
