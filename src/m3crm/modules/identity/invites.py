@@ -4,7 +4,8 @@ Seats (`seats`): active and suspended users plus pending invitations count again
 plan's `users.max` (a `viewer`-only one counts none); an invitation that would exceed it
 is refused (422 `LIMIT_REACHED`), and so is an acceptance when the seats were taken
 meanwhile. The token is single-use, expires
-after `INVITE_DAYS`, and carries its tenant (no pre-tenant lookup).
+after `INVITE_DAYS`, and carries its tenant (no pre-tenant lookup). Sending, resending
+and accepting each tell the other admins, in the same transaction (`notices`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from m3crm.kernel.tenancy.models import Tenant, User
 from m3crm.kernel.tenancy.service import create_user
 from m3crm.modules.access.repository import RoleRepository
 from m3crm.modules.access.service import access
-from m3crm.modules.identity import repository, seats
+from m3crm.modules.identity import notices, repository, seats
 from m3crm.modules.identity.authentication import InvalidToken, check_password
 from m3crm.modules.identity.models import Invite, UserProfile
 from m3crm.modules.identity.secrets import hash_password, hash_token, new_token, token_tenant
@@ -61,6 +62,16 @@ async def _send(
             correlation_key=f"invite:{invite.id}:{invite.sent_count}",
         ),
     )
+
+
+async def _tell_admins(
+    session: AsyncSession, subject: AuthSubject, event: notices.InviteEvent, row: Invite
+) -> None:
+    """The other admins hear that `subject` sent or resent the invitation."""
+    await notices.invitation(
+        session, subject.tenant_id, event, row,
+        actor_id=subject.user_id, actor_name=subject.user.full_name or subject.user.email,
+    )  # fmt: skip
 
 
 async def invite(
@@ -99,6 +110,7 @@ async def invite(
     except IntegrityError:  # the pending-invitation unique index
         raise Conflict(N_("This person already has a pending invitation.")) from None
     await _send(session, settings, notifier, subject, row, token, subject.user.full_name)
+    await _tell_admins(session, subject, notices.InviteEvent.SENT, row)
     await record_monthly_usage(session, subject.tenant_id, "invites.sent")
     await audit.record(
         session, subject, "user.invited", EntityRef("invite", row.id),
@@ -128,6 +140,7 @@ async def resend(
     row.sent_count += 1
     await session.flush()
     await _send(session, settings, notifier, subject, row, token, subject.user.full_name)
+    await _tell_admins(session, subject, notices.InviteEvent.RESENT, row)
     await audit.record(
         session, subject, "user.invite.resent", EntityRef("invite", row.id),
         after={"sent_count": row.sent_count},
@@ -169,6 +182,10 @@ async def accept(session: AsyncSession, *, token: str, full_name: str, password:
         await access.assign_role(session, TenantId(tenant_id), user.id, role)
     row.accepted_user_id = user.id
     await session.flush()
+    await notices.invitation(
+        session, TenantId(tenant_id), notices.InviteEvent.ACCEPTED, row,
+        actor_id=user.id, actor_name=user.full_name or user.email,
+    )  # fmt: skip
     await record_monthly_usage(session, TenantId(tenant_id), "users.created")
     await audit.record(
         session, SystemActor(TenantId(tenant_id), user.id), "user.invite.accepted",

@@ -24,7 +24,7 @@ from m3crm.kernel.ownership import owned_records, reassign_all
 from m3crm.kernel.pagination import Page, PageRequest
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.access.service import access as access_service
-from m3crm.modules.identity import repository, repository_seats, seats, twofa
+from m3crm.modules.identity import notices, repository, repository_seats, seats, twofa
 from m3crm.modules.identity.authentication import send_password_reset
 from m3crm.modules.identity.models import AuthSession
 from m3crm.modules.identity.repository_phone import profile_of
@@ -194,7 +194,7 @@ class UserAdminService:
             await session.flush()
             if changes.status != ACTIVE:
                 await revoke_sessions(session, subject.tenant_id, user.id, REVOKED_REASON)
-            await record(
+            event = await record(
                 session,
                 subject,
                 action,
@@ -202,6 +202,7 @@ class UserAdminService:
                 {"status": old.value},
                 {"status": changes.status.value},
             )
+            await notices.status_changed(session, subject.tenant_id, user, event.id)
         return (await self._with_roles(session, subject, [user]))[0]
 
     async def deactivate(

@@ -53,6 +53,8 @@ _RUN = _vars("type", "status", optional=("reason",))
 _ACCESS = _vars("requester", "what", "kind")
 _SEATS = _vars("used", "allowed")
 _FOLLOWED = _vars("contact", "change", optional=("actor",))
+_INVITE_NOTICE = _vars("email", "actor", "workspace", optional=("roles",))
+_ACCOUNT = _vars("workspace", optional=("name",))
 # A run's status in Arabic words (the payload carries the English state code).
 _AR_STATUS = (
     "{% if status == 'succeeded' %}نجح{% elif status == 'failed' %}فشل"
@@ -187,6 +189,98 @@ SEEDS: Final[tuple[Seed, ...]] = (
          "{% elif change == 'merged' %}دمج {{ actor or 'أحد الزملاء' }} جهة اتصال مكررة في"
          " {{ contact }}{% else %}حدّث {{ actor or 'أحد الزملاء' }} {{ contact }}{% endif %}.",
          subject="تغيّرت جهة الاتصال {{ contact }}", variables=_FOLLOWED),
+    # user.invitation_sent / _resent / _accepted — the other admins hear of invitations
+    # (Section 12 §7; `actor` is who invited, resent or accepted)
+    Seed("user.invitation_sent", Channel.EMAIL, "en", "Invitation sent (admins)",
+         "{{ actor }} invited {{ email }} to {{ workspace }}"
+         "{% if roles %} with the roles {{ roles }}{% endif %}."
+         "\nYou can follow, resend or revoke the invitation on the Users page.",
+         subject="{{ actor }} invited {{ email }}", variables=_INVITE_NOTICE),
+    Seed("user.invitation_sent", Channel.EMAIL, "ar", "إرسال دعوة (المسؤولون)",
+         "دعا {{ actor }} {{ email }} للانضمام إلى {{ workspace }}"
+         "{% if roles %} بالأدوار: {{ roles }}{% endif %}."
+         "\nيمكنك متابعة الدعوة أو إعادة إرسالها أو إلغاؤها من صفحة المستخدمين.",
+         subject="دعوة جديدة إلى {{ email }}", variables=_INVITE_NOTICE),
+    Seed("user.invitation_sent", Channel.INBOX, "en", "Invitation sent (inbox)",
+         "{{ actor }} invited {{ email }}{% if roles %} with the roles {{ roles }}{% endif %}.",
+         subject="Invitation sent", variables=_INVITE_NOTICE),
+    Seed("user.invitation_sent", Channel.INBOX, "ar", "إرسال دعوة (الوارد)",
+         "دعا {{ actor }} {{ email }}{% if roles %} بالأدوار: {{ roles }}{% endif %}.",
+         subject="تم إرسال دعوة", variables=_INVITE_NOTICE),
+    Seed("user.invitation_resent", Channel.EMAIL, "en", "Invitation resent (admins)",
+         "{{ actor }} sent the invitation to {{ workspace }} again to {{ email }}, with a new"
+         " link; the previous link no longer works.",
+         subject="Invitation resent to {{ email }}", variables=_INVITE_NOTICE),
+    Seed("user.invitation_resent", Channel.EMAIL, "ar", "إعادة إرسال دعوة (المسؤولون)",
+         "أعاد {{ actor }} إرسال دعوة الانضمام إلى {{ workspace }} إلى {{ email }} برابط"
+         " جديد؛ لم يعد الرابط السابق صالحًا.",
+         subject="أُعيد إرسال الدعوة إلى {{ email }}", variables=_INVITE_NOTICE),
+    Seed("user.invitation_resent", Channel.INBOX, "en", "Invitation resent (inbox)",
+         "{{ actor }} resent the invitation to {{ email }}.",
+         subject="Invitation resent", variables=_INVITE_NOTICE),
+    Seed("user.invitation_resent", Channel.INBOX, "ar", "إعادة إرسال دعوة (الوارد)",
+         "أعاد {{ actor }} إرسال الدعوة إلى {{ email }}.",
+         subject="أُعيد إرسال دعوة", variables=_INVITE_NOTICE),
+    Seed("user.invitation_accepted", Channel.EMAIL, "en", "Invitation accepted (admins)",
+         "{{ actor }} ({{ email }}) accepted the invitation and joined {{ workspace }}"
+         "{% if roles %} with the roles {{ roles }}{% endif %}.",
+         subject="{{ actor }} joined {{ workspace }}", variables=_INVITE_NOTICE),
+    Seed("user.invitation_accepted", Channel.EMAIL, "ar", "قبول دعوة (المسؤولون)",
+         "قبل {{ actor }} ({{ email }}) الدعوة وانضم إلى {{ workspace }}"
+         "{% if roles %} بالأدوار: {{ roles }}{% endif %}.",
+         subject="انضم {{ actor }} إلى {{ workspace }}", variables=_INVITE_NOTICE),
+    Seed("user.invitation_accepted", Channel.INBOX, "en", "Invitation accepted (inbox)",
+         "{{ actor }} ({{ email }}) accepted the invitation and joined.",
+         subject="Invitation accepted", variables=_INVITE_NOTICE),
+    Seed("user.invitation_accepted", Channel.INBOX, "ar", "قبول دعوة (الوارد)",
+         "قبل {{ actor }} ({{ email }}) الدعوة وانضم.",
+         subject="تم قبول دعوة", variables=_INVITE_NOTICE),
+    # user.suspended / deactivated / reinstated — the affected user is told (Section 12 §7)
+    Seed("user.suspended", Channel.EMAIL, "en", "Account suspended",
+         "Hello {{ name or '' }},\nAn administrator of {{ workspace }} suspended your"
+         " account: you were signed out and cannot sign in until it is reinstated."
+         "\nIf you think this is a mistake, contact your administrator.",
+         subject="Your account in {{ workspace }} is suspended", variables=_ACCOUNT),
+    Seed("user.suspended", Channel.EMAIL, "ar", "إيقاف الحساب",
+         "مرحبًا {{ name or '' }}،\nأوقف أحد مسؤولي {{ workspace }} حسابك مؤقتًا: تم تسجيل"
+         " خروجك ولا يمكنك تسجيل الدخول حتى يُعاد تفعيله."
+         "\nإذا كنت تعتقد أن هذا خطأ فتواصل مع المسؤول.",
+         subject="تم إيقاف حسابك في {{ workspace }}", variables=_ACCOUNT),
+    Seed("user.suspended", Channel.INBOX, "en", "Account suspended (inbox)",
+         "An administrator suspended your account in {{ workspace }}.",
+         subject="Your account was suspended", variables=_ACCOUNT),
+    Seed("user.suspended", Channel.INBOX, "ar", "إيقاف الحساب (الوارد)",
+         "أوقف أحد المسؤولين حسابك في {{ workspace }} مؤقتًا.",
+         subject="تم إيقاف حسابك", variables=_ACCOUNT),
+    Seed("user.deactivated", Channel.EMAIL, "en", "Account deactivated",
+         "Hello {{ name or '' }},\nAn administrator of {{ workspace }} deactivated your"
+         " account: you can no longer sign in."
+         "\nIf you think this is a mistake, contact your administrator.",
+         subject="Your account in {{ workspace }} is deactivated", variables=_ACCOUNT),
+    Seed("user.deactivated", Channel.EMAIL, "ar", "تعطيل الحساب",
+         "مرحبًا {{ name or '' }}،\nعطّل أحد مسؤولي {{ workspace }} حسابك: لم يعد بإمكانك"
+         " تسجيل الدخول.\nإذا كنت تعتقد أن هذا خطأ فتواصل مع المسؤول.",
+         subject="تم تعطيل حسابك في {{ workspace }}", variables=_ACCOUNT),
+    Seed("user.deactivated", Channel.INBOX, "en", "Account deactivated (inbox)",
+         "An administrator deactivated your account in {{ workspace }}.",
+         subject="Your account was deactivated", variables=_ACCOUNT),
+    Seed("user.deactivated", Channel.INBOX, "ar", "تعطيل الحساب (الوارد)",
+         "عطّل أحد المسؤولين حسابك في {{ workspace }}.",
+         subject="تم تعطيل حسابك", variables=_ACCOUNT),
+    Seed("user.reinstated", Channel.EMAIL, "en", "Account reinstated",
+         "Hello {{ name or '' }},\nAn administrator of {{ workspace }} reinstated your"
+         " account: you can sign in again.",
+         subject="Your account in {{ workspace }} is active again", variables=_ACCOUNT),
+    Seed("user.reinstated", Channel.EMAIL, "ar", "إعادة تفعيل الحساب",
+         "مرحبًا {{ name or '' }}،\nأعاد أحد مسؤولي {{ workspace }} تفعيل حسابك: يمكنك"
+         " تسجيل الدخول مجددًا.",
+         subject="أُعيد تفعيل حسابك في {{ workspace }}", variables=_ACCOUNT),
+    Seed("user.reinstated", Channel.INBOX, "en", "Account reinstated (inbox)",
+         "An administrator reinstated your account in {{ workspace }}.",
+         subject="Your account is active again", variables=_ACCOUNT),
+    Seed("user.reinstated", Channel.INBOX, "ar", "إعادة تفعيل الحساب (الوارد)",
+         "أعاد أحد المسؤولين تفعيل حسابك في {{ workspace }}.",
+         subject="أُعيد تفعيل حسابك", variables=_ACCOUNT),
 )  # fmt: skip
 
 _UPSERT = """
