@@ -14,6 +14,7 @@ from m3crm.kernel.errors import LimitReached
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.kernel.tenancy.service import create_user
 from m3crm.modules.identity import seats
+from m3crm.modules.notify.models import OutboxMessage
 from tests.conftest import World
 from tests.factories import make_tenant, make_user
 from tests.harness import MigratedDatabase
@@ -120,3 +121,27 @@ async def test_people_page_shows_seats_to_those_who_may_see_them(
     admin = await client.get("/admin/users", headers=cookie(world))
     assert admin.status_code == 200 and 'data-testid="seats"' in admin.text
     assert 'aria-valuemax="25"' in admin.text
+
+
+async def test_a_refused_seat_is_told_to_the_admins_by_mail_and_inbox(
+    client: httpx.AsyncClient, database: Database, world: World
+) -> None:
+    """Bravo (DevFree, three seats) is full: the refusal stands (422) and, in a
+    transaction of its own, every admin gets one e-mail and one inbox entry a day."""
+    for attempt in ("fourth@bravo.test", "fifth@bravo.test"):
+        refused = await client.post(
+            "/v1/admin/users/invite",
+            json={"email": attempt, "roles": ["staff"]},
+            headers=world.headers(world.b),
+        )
+        assert refused.status_code == 422
+    async with database.transaction(world.b.id) as own:
+        rows = (
+            await own.execute(
+                select(OutboxMessage.channel).where(
+                    OutboxMessage.family == seats.LIMIT_FAMILY,
+                    OutboxMessage.recipient_user_id == world.b.admin_id,
+                )
+            )
+        ).scalars()
+        assert sorted(c.value for c in rows) == ["email", "inbox"]

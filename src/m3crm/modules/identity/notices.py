@@ -22,6 +22,9 @@ Invariants:
   so a repeated dispatch of the same event writes nothing: an invitation sent or accepted
   once per invitation; a resend per `sent_count`; a status change per its audit row.
 - No SMS or WhatsApp (the spec leaves mirroring optional).
+
+`send_to_user` (e-mail + inbox to one user) is also how the seat-limit report reaches
+the admins (`seats.report_seat_limit`).
 """
 
 from __future__ import annotations
@@ -98,7 +101,7 @@ async def invitation(
     for admin_id in await active_users_with_permission(session, tenant_id, ADMIN_PERMISSION):
         if admin_id == actor_id:
             continue
-        await _send(
+        await send_to_user(
             session,
             tenant_id,
             admin_id,
@@ -119,7 +122,7 @@ async def status_changed(
     `user.status`, already changed); `event_id` is the change's audit row, one per
     transition, so each transition is told once."""
     tenant = await session.get_one(Tenant, tenant_id)
-    await _send(
+    await send_to_user(
         session,
         tenant_id,
         user.id,
@@ -131,7 +134,7 @@ async def status_changed(
     )
 
 
-async def _send(
+async def send_to_user(
     session: AsyncSession,
     tenant_id: TenantId,
     recipient_id: UUID,

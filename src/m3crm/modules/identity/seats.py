@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
-from m3crm.kernel.audit import Actor, EntityRef, SystemActor
+from m3crm.kernel.audit import Actor, EntityRef
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import LimitReached
@@ -28,11 +28,10 @@ from m3crm.modules.access.repository import (
     holders_by_role,
     members_by_group,
 )
+from m3crm.modules.identity import notices
 from m3crm.modules.identity import repository_seats as repo
 from m3crm.modules.identity.repository_seats import FREE_ROLES
-from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
-from m3crm.modules.notify.models import Channel, InboxCategory, Severity
-from m3crm.modules.notify.throttle import NoThrottle
+from m3crm.modules.notify.models import Severity
 
 SEATS = "users.max"
 LIMIT_ACTION = "tenant.seat.limit_reached"
@@ -85,9 +84,10 @@ async def usage(session: AsyncSession, tenant_id: TenantId) -> SeatUsage:
 
 
 async def report_seat_limit(database: Database, actor: Actor, refused: LimitReached) -> None:
-    """`tenant.seat.limit_reached` audited, and every admin told in the inbox (once a day
-    per tenant), in a transaction of its own: the refused request's transaction rolls
-    back, the record of the refusal must not. Never raises (the 422 stands)."""
+    """`tenant.seat.limit_reached` audited, and every admin told by e-mail and in the
+    inbox (once a day per tenant; `notices.send_to_user`), in a transaction of its own:
+    the refused request's transaction rolls back, the record of the refusal must not.
+    Never raises (the 422 stands)."""
     try:
         async with database.transaction(actor.tenant_id, actor.user_id) as own:
             await audit.record(
@@ -97,23 +97,18 @@ async def report_seat_limit(database: Database, actor: Actor, refused: LimitReac
             allowed = int(refused.details.get("limit", 0) or 0)
             used = await repo.seats_used(own, actor.tenant_id)
             day = datetime.now(UTC).date().isoformat()
-            notifier = Notifier(NoThrottle())
             for admin_id in await active_users_with_permission(
                 own, actor.tenant_id, ADMIN_PERMISSION
             ):
-                await notifier.dispatch(
+                await notices.send_to_user(
                     own,
-                    SystemActor(actor.tenant_id),
-                    DispatchRequest(
-                        channel=Channel.INBOX,
-                        family=LIMIT_FAMILY,
-                        payload={"used": used, "allowed": allowed},
-                        recipient_user_id=admin_id,
-                        correlation_key=f"seat-limit:{actor.tenant_id}:{admin_id}:{day}",
-                        link_url="/admin/users",
-                        category=InboxCategory.SYSTEM,
-                        severity=Severity.WARNING,
-                    ),
+                    actor.tenant_id,
+                    admin_id,
+                    LIMIT_FAMILY,
+                    {"used": used, "allowed": allowed},
+                    key=f"seat-limit:{actor.tenant_id}:{admin_id}:{day}",
+                    link_url="/admin/users",
+                    severity=Severity.WARNING,
                 )
     except Exception:  # the refusal is what the caller must see
         log.exception("seat_limit_report_failed", tenant_id=str(actor.tenant_id))

@@ -178,6 +178,14 @@ SEEDS: Final[tuple[Seed, ...]] = (
     Seed("tenant.seat_limit_reached", Channel.INBOX, "ar", "بلوغ حد المقاعد (الوارد)",
          "تعذّرت إضافة مستخدم: كل مقاعد باقتك ({{ allowed }}) مستخدمة.",
          subject="بلوغ حد المقاعد", variables=_SEATS),
+    Seed("tenant.seat_limit_reached", Channel.EMAIL, "en", "Seat limit reached",
+         "A user could not be added: all {{ allowed }} seats of your plan are in use"
+         " ({{ used }} taken).\nFree a seat or upgrade the plan, then try again.",
+         subject="Seat limit reached", variables=_SEATS),
+    Seed("tenant.seat_limit_reached", Channel.EMAIL, "ar", "بلوغ حد المقاعد",
+         "تعذّرت إضافة مستخدم: كل مقاعد باقتك ({{ allowed }}) مستخدمة ({{ used }} مشغولة)."
+         "\nحرّر مقعدًا أو رقِّ الباقة ثم أعد المحاولة.",
+         subject="بلوغ حد المقاعد", variables=_SEATS),
     # contact.followed_changed — a follower of a contact learns it changed (DECISIONS §3.2)
     Seed("contact.followed_changed", Channel.INBOX, "en", "Followed contact changed (inbox)",
          "{{ actor or 'Someone' }} {% if change == 'owner' %}changed the owner of"
