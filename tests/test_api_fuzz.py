@@ -46,6 +46,8 @@ SEMANTIC_422 = {
     "PATCH /v1/me/settings": "`timezone` must be a known IANA zone name",
     "PATCH /v1/me/profile": "job title / department codes of the tenant's dictionaries",
     "PATCH /v1/admin/users/{user_id}": "job title / department codes of the tenant's dictionaries",
+    "POST /v1/admin/users": "e-mail validity, roles that exist, dictionary codes of the tenant",
+    "PUT /v1/admin/users/{user_id}/preferences": "`timezone` must be a known IANA zone name",
     "GET /v1/search": "each `type` must name a registered search provider",
     "POST /v1/custom-fields/definitions": "options only for select types; unique types",
     "PATCH /v1/custom-fields/definitions/{field_id}": "options only for select types",

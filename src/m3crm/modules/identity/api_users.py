@@ -1,5 +1,5 @@
-"""User administration API: `/v1/admin/users` list, read, edit, lifecycle (suspend,
-deactivate, reinstate, force logout, reset password), and `/v1/admin/seats`."""
+"""User administration API: `/v1/admin/users` list, create, read, edit, lifecycle
+(suspend, deactivate, reinstate, force logout, reset password), and `/v1/admin/seats`."""
 
 from __future__ import annotations
 
@@ -24,13 +24,15 @@ from m3crm.kernel.errors import (
 from m3crm.kernel.inputs import StorableModel
 from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, PageRequest
 from m3crm.kernel.tenancy.models import UserStatus
-from m3crm.modules.identity import seats
+from m3crm.modules.identity import seats, user_creation
+from m3crm.modules.identity.user_creation import NewUser
 from m3crm.modules.identity.users import PeopleQuery, UserChanges, UserWithRoles, user_admin
 from m3crm.modules.identity.work_codes import WORK_CODE_FIELDS, WORK_CODE_PATTERN
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.settings import Settings
 
 UserReader = Annotated[AuthSubject, Depends(require("user.read"))]
+UserCreator = Annotated[AuthSubject, Depends(require("user.manage"))]
 UserEditor = Annotated[AuthSubject, Depends(require("user.update"))]
 UserRemover = Annotated[AuthSubject, Depends(require("user.delete"))]
 Suspender = Annotated[AuthSubject, Depends(require("user.suspend"))]
@@ -76,6 +78,28 @@ class AdminUserOut(BaseModel):
 class AdminUserPage(BaseModel):
     items: list[AdminUserOut]
     next_cursor: str | None
+
+
+class AdminUserIn(StorableModel):
+    """A user created by an administrator. `roles`: at least one, as for an invitation
+    (not `super_admin`; each a role of the tenant). `locale`: omitted, the workspace's.
+    `job_title_code` / `department_code`: codes of the tenant's dictionaries."""
+
+    email: str = Field(min_length=3, max_length=320)
+    full_name: str = Field(min_length=1, max_length=200)
+    roles: list[str] = Field(min_length=1, max_length=10)
+    locale: Literal["en", "ar"] | None = None
+    job_title_code: str | None = Field(default=None, pattern=WORK_CODE_PATTERN)
+    department_code: str | None = Field(default=None, pattern=WORK_CODE_PATTERN)
+
+    def new_user(self) -> NewUser:
+        return NewUser(
+            email=self.email,
+            full_name=self.full_name,
+            roles=self.roles,
+            locale=self.locale,
+            work_codes={f: getattr(self, f) for f in WORK_CODE_FIELDS},
+        )
 
 
 class AdminUserPatch(StorableModel):
@@ -158,6 +182,32 @@ async def list_users(
     return AdminUserPage(
         items=[AdminUserOut.of(u) for u in page.items], next_cursor=page.next_cursor
     )
+
+
+@router.post(
+    "",
+    response_model=AdminUserOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(Conflict, LimitReached),
+)
+async def create_user(
+    body: AdminUserIn,
+    request: Request,
+    session: DbSession,
+    subject: UserCreator,
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+    notifier: NotifierDep,
+) -> AdminUserOut:
+    """Creates an active user without a password and e-mails them a link to choose one
+    (valid 7 days; using it verifies the e-mail). Takes a seat (422 `LIMIT_REACHED`,
+    reported to the admins); 409 when the e-mail is a user's or has a pending invitation;
+    403 when a role grants permissions the caller lacks. Audited `user.created`."""
+    try:
+        created = await user_creation.create(session, settings, notifier, subject, body.new_user())
+    except LimitReached as refused:
+        await seats.report_seat_limit(request.app.state.database, subject, refused)
+        raise
+    return AdminUserOut.of(created)
 
 
 @router.get("/{user_id}", response_model=AdminUserOut, responses=error_responses(NotFound))

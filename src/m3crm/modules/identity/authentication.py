@@ -54,6 +54,8 @@ from m3crm.settings import Settings
 
 VERIFY_EMAIL_HOURS = 48
 RESET_MINUTES = 30
+WELCOME_DAYS = 7
+"""How long an administrator-created account's set-password link lasts (as an invitation)."""
 CHALLENGE_MINUTES = 5
 CHALLENGE_MAX_ATTEMPTS = 5
 SIGNUP_PLAN = "DevFree"
@@ -265,6 +267,37 @@ async def send_password_reset(
         ),
     )
     await audit.record(session, actor, "auth.password_reset.requested", EntityRef("user", user.id))
+
+
+async def send_welcome(
+    session: AsyncSession, settings: Settings, notifier: Notifier, user: User, *,
+    workspace: str, inviter: str,
+) -> None:  # fmt: skip
+    """The "choose your password" e-mail of an account an administrator created
+    (`auth.welcome`). Its link is a password-reset token that lasts `WELCOME_DAYS`, so
+    `/reset-password` sets the first password, and marks the e-mail verified: using the
+    link proves the mailbox (`reset_password`)."""
+    token = await _one_time(
+        session, user, TokenPurpose.RESET_PASSWORD, timedelta(days=WELCOME_DAYS)
+    )
+    await notifier.dispatch(
+        session,
+        SystemActor(TenantId(user.tenant_id), user.id),
+        DispatchRequest(
+            channel=Channel.EMAIL,
+            to=user.email,
+            family="auth.welcome",
+            payload={
+                "set_password_url": f"{settings.base_url.rstrip('/')}/reset-password?token={token}",
+                "name": user.full_name,
+                "workspace": workspace,
+                "inviter": inviter,
+                "days": WELCOME_DAYS,
+            },
+            locale=user.locale,
+            correlation_key=f"welcome:{hash_token(token)[:32]}",
+        ),
+    )
 
 
 async def request_password_reset(

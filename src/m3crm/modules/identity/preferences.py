@@ -109,24 +109,33 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
 async def update_settings(
     session: AsyncSession, subject: AuthSubject, changes: dict[str, Any]
 ) -> UserSettings:
-    """Apply `changes` (a subset of `EDITABLE`); audited `user.settings.updated` with the
-    fields that really changed. Nothing is written when nothing changed."""
+    """Apply `changes` (a subset of `EDITABLE`) to the signed-in user's own settings."""
+    return await update_settings_of(session, subject, subject.user, changes)
+
+
+async def update_settings_of(
+    session: AsyncSession, actor: AuthSubject, user: User, changes: dict[str, Any]
+) -> UserSettings:
+    """Apply `changes` (a subset of `EDITABLE`) to `user`'s settings, by `actor` (the
+    user themselves, or an administrator: `user` MUST then be fetched scoped to the
+    actor's tenant). Audited `user.settings.updated` on `user` with the fields that
+    really changed; nothing is written when nothing changed."""
     clean = _validated(changes)
-    current = await read_settings(session, subject)
+    current = await settings_of(session, actor.tenant_id, user)
     before = {k: getattr(current, k) for k in clean if getattr(current, k) != clean[k]}
     if not before:
         return current
-    profile = await repo.ensure_profile(session, subject.tenant_id, subject.user_id)
+    profile = await repo.ensure_profile(session, actor.tenant_id, user.id)
     for name in before:
-        target = subject.user if name == "locale" else profile
+        target = user if name == "locale" else profile
         setattr(target, name, clean[name])
     await session.flush()
     await audit.record(
         session,
-        subject,
+        actor,
         "user.settings.updated",
-        EntityRef("user", subject.user_id),
+        EntityRef("user", user.id),
         before={k: str(v) if v is not None else None for k, v in before.items()},
         after={k: str(clean[k]) if clean[k] is not None else None for k in before},
     )
-    return await read_settings(session, subject)
+    return await settings_of(session, actor.tenant_id, user)

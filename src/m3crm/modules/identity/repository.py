@@ -157,6 +157,18 @@ async def open_invites(session: AsyncSession, *, limit: int) -> list[Invite]:
     return list((await session.execute(stmt)).scalars())
 
 
+async def open_invite_for(session: AsyncSession, tenant_id: UUID, email: str) -> Invite | None:
+    """The tenant's invitation of `email` neither accepted nor revoked (expired or not:
+    at most one, `uq_invites_pending_email`)."""
+    stmt = select(Invite).where(
+        Invite.tenant_id == tenant_id,
+        Invite.email == email,
+        Invite.accepted_at.is_(None),
+        Invite.revoked_at.is_(None),
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def pending_invites(session: AsyncSession, now: datetime) -> list[Invite]:
     stmt = (
         select(Invite)

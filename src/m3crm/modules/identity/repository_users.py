@@ -163,6 +163,11 @@ class UserRepository(TenantRepository[User]):
         )
         return list((await self.session.scalars(stmt)).all())
 
+    async def by_email(self, email: str) -> User | None:
+        """The tenant's user with this (normalised) e-mail, whatever their status."""
+        stmt = self.base_statement().where(User.email == email)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def seats_in_use(self) -> int:
         """Users holding a seat: every user who is not deactivated."""
         stmt = self.base_statement().where(User.status != UserStatus.DEACTIVATED)

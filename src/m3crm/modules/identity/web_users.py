@@ -1,11 +1,16 @@
 """The administrators' people list (`/admin/users`): who is in the workspace, their roles
-and status, filtered by name or e-mail and status. Read-only here; the same service as
-`GET /v1/admin/users`. Global search's people results open it filtered on one person."""
+and status, filtered by name or e-mail and status; the same service as
+`GET /v1/admin/users`. Global search's people results open it filtered on one person.
+
+Those holding `user.manage` also get the "New person" form (`POST /admin/users/new`,
+HTMX): the body is checked by the API's schema (`AdminUserIn`) and goes to the same
+service as `POST /v1/admin/users`; a refusal re-renders the form with why (beside the
+field, or the seat / conflict message) and writes nothing."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -13,17 +18,21 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import StringConstraints
 
-from m3crm.kernel.auth import DbSession, entitlements_of
-from m3crm.kernel.errors import PermissionDenied, ValidationFailed
-from m3crm.kernel.i18n import N_
+from m3crm.kernel.auth import AuthSubject, DbSession, entitlements_of
+from m3crm.kernel.errors import Conflict, LimitReached, PermissionDenied, ValidationFailed
+from m3crm.kernel.i18n import N_, SUPPORTED_LOCALES, locale_name
 from m3crm.kernel.pagination import CURSOR_PATTERN, PageRequest
 from m3crm.kernel.tenancy.models import UserStatus
 from m3crm.modules.access.groups import groups
 from m3crm.modules.access.service import access
-from m3crm.modules.identity import seats
-from m3crm.modules.identity.api_users import UserReader
+from m3crm.modules.identity import seats, user_creation
+from m3crm.modules.identity.api_invites import SettingsDep
+from m3crm.modules.identity.api_users import AdminUserIn, UserCreator, UserReader
+from m3crm.modules.identity.invites import INVITABLE_ROLES_EXCLUDED
 from m3crm.modules.identity.users import STATUS_LABELS, PeopleQuery, UserChanges, user_admin
+from m3crm.modules.notify.deps import NotifierDep
 from m3crm.web.filters import BlankIsNone
+from m3crm.web.forms import field_errors, parse_form
 from m3crm.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,6 +43,39 @@ SearchText = Annotated[
     BlankIsNone,
 ]
 StatusFilter = Annotated[UserStatus | None, BlankIsNone]
+
+NEW_USER_MESSAGES = {
+    "email": N_("Enter a valid e-mail address."),
+    "full_name": N_("Enter a name of up to 200 characters."),
+    "roles": N_("Choose at least one role you may give."),
+    "locale": N_("Choose one of the offered languages."),
+}
+NEW_USER_SEATS_FULL = N_("Every seat is taken: free one or raise the plan's limit, then try again.")
+
+
+async def _new_user_context(
+    session: DbSession,
+    subject: AuthSubject,
+    *,
+    values: dict[str, Any] | None = None,
+    fields: dict[str, str] | None = None,
+    error: str | None = None,
+    created: Any = None,
+) -> dict[str, Any]:
+    """What `identity/_new_user.html` shows: the roles one may give (as invitations),
+    the languages, what was typed (after a refusal), why, or the person just created."""
+    return {
+        "new_user_roles": [
+            role
+            for role, _ in await access.list_roles(session, subject)
+            if role.code not in INVITABLE_ROLES_EXCLUDED
+        ],
+        "locale_choices": [(code, locale_name(code)) for code in SUPPORTED_LOCALES],
+        "new_user": values or {"roles": [], "locale": subject.tenant.default_locale},
+        "new_user_fields": fields or {},
+        "new_user_error": error,
+        "new_user_created": created,
+    }
 
 
 SignedIn = Literal["week", "month", "stale", "never"]
@@ -108,10 +150,13 @@ async def users_page(
         and "rbac.groups" in (await entitlements_of(session, subject)).features
     )
     all_groups = await groups.list_groups(session, subject) if may_see_groups else []
+    can_create = subject.can("user.manage")
     return render(
         request,
         "identity/users.html",
         {
+            **(await _new_user_context(session, subject) if can_create else {}),
+            "can_create": can_create,
             "bulk_groups": all_groups if subject.can("groups.members.manage") else [],
             "bulk_roles": roles if subject.can("role.assign") else [],
             "filter_roles": roles,
@@ -169,3 +214,51 @@ async def bulk_action(
                 session, subject, user_id, UserChanges(status=UserStatus.SUSPENDED)
             )
     return Response(status_code=204, headers={"HX-Refresh": "true"})
+
+
+@router.post("/admin/users/new", response_class=HTMLResponse)
+async def create_person(
+    request: Request,
+    session: DbSession,
+    subject: UserCreator,
+    settings: SettingsDep,
+    notifier: NotifierDep,
+) -> HTMLResponse:
+    """HTMX: create the person and show a link to them (201), or re-render the form with
+    what was typed and why not (422 beside the field or seats full, 409 taken / invited).
+    A role beyond the creator's rights is the page's 403."""
+    form = await request.form()
+    values: dict[str, Any] = {
+        "email": str(form.get("email", "")),
+        "full_name": str(form.get("full_name", "")),
+        "roles": [str(r) for r in form.getlist("roles")],
+        "locale": str(form.get("locale", "")) or None,
+    }
+    try:
+        async with session.begin_nested():  # a refusal leaves nothing behind
+            body = parse_form(AdminUserIn, values, NEW_USER_MESSAGES)
+            created = await user_creation.create(
+                session, settings, notifier, subject, body.new_user()
+            )
+    except ValidationFailed as invalid:
+        fields = field_errors(invalid)
+        context = await _new_user_context(
+            session, subject, values=values, fields=fields,
+            error=None if fields else invalid.message,
+        )  # fmt: skip
+        return _new_user_partial(request, context, invalid.status_code)
+    except LimitReached as refused:
+        await seats.report_seat_limit(request.app.state.database, subject, refused)
+        context = await _new_user_context(
+            session, subject, values=values, error=NEW_USER_SEATS_FULL
+        )
+        return _new_user_partial(request, context, refused.status_code)
+    except Conflict as refused:
+        context = await _new_user_context(session, subject, values=values, error=refused.message)
+        return _new_user_partial(request, context, refused.status_code)
+    context = await _new_user_context(session, subject, created=created.user)
+    return _new_user_partial(request, context, 201)
+
+
+def _new_user_partial(request: Request, context: dict[str, Any], status_code: int) -> HTMLResponse:
+    return render(request, "identity/_new_user.html", context, status_code=status_code)

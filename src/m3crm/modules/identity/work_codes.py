@@ -25,6 +25,18 @@ WORK_CODE_PATTERN: Final[str] = CODE_PATTERN
 WorkCodes = dict[str, str | None]
 
 
+async def check_work_codes(
+    session: AsyncSession, tenant_id: TenantId, codes: Mapping[str, str | None]
+) -> None:
+    """422 on the field when a (non-`None`) code is not an active entry the tenant can
+    see; writes nothing."""
+    for field, code in codes.items():
+        if code is not None:
+            await dictionaries.check_code(
+                session, tenant_id, WORK_CODE_FIELDS[field], code, field=field
+            )
+
+
 async def set_work_codes(
     session: AsyncSession, tenant_id: TenantId, user_id: UUID, codes: Mapping[str, str | None]
 ) -> tuple[WorkCodes, WorkCodes]:
@@ -32,11 +44,7 @@ async def set_work_codes(
     active entry the tenant can see. Returns `(before, after)` of the given fields."""
     if not codes:
         return {}, {}
-    for field, code in codes.items():
-        if code is not None:
-            await dictionaries.check_code(
-                session, tenant_id, WORK_CODE_FIELDS[field], code, field=field
-            )
+    await check_work_codes(session, tenant_id, codes)
     profile = await repo.ensure_profile(session, tenant_id, user_id)
     before: WorkCodes = {field: getattr(profile, field) for field in codes}
     for field, code in codes.items():

@@ -289,6 +289,18 @@ SEEDS: Final[tuple[Seed, ...]] = (
     Seed("user.reinstated", Channel.INBOX, "ar", "إعادة تفعيل الحساب (الوارد)",
          "أعاد أحد المسؤولين تفعيل حسابك في {{ workspace }}.",
          subject="أُعيد تفعيل حسابك", variables=_ACCOUNT),
+    # auth.welcome — an administrator created the account; the link sets its first password
+    Seed("auth.welcome", Channel.EMAIL, "en", "Welcome (account created)",
+         "Hello {{ name or '' }},\n{{ inviter or 'An administrator' }} created your account"
+         " in {{ workspace }} on M3CoreCRM.\nChoose your password within {{ days or 7 }} days:"
+         " {{ set_password_url }}",
+         subject="Your {{ workspace }} account is ready",
+         variables=_vars("set_password_url", "workspace", optional=("name", "inviter", "days"))),
+    Seed("auth.welcome", Channel.EMAIL, "ar", "ترحيب (إنشاء حساب)",
+         "مرحبًا {{ name or '' }}،\nأنشأ {{ inviter or 'أحد المسؤولين' }} حسابك في {{ workspace }}"
+         " على M3CoreCRM.\nاختر كلمة المرور خلال {{ days or 7 }} أيام: {{ set_password_url }}",
+         subject="حسابك في {{ workspace }} جاهز",
+         variables=_vars("set_password_url", "workspace", optional=("name", "inviter", "days"))),
 )  # fmt: skip
 
 _UPSERT = """
