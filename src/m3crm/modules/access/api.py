@@ -1,9 +1,9 @@
 """JSON API of roles, role assignment, the role hierarchy and groups.
 
 `/v1/admin/roles[/{id}]`, `/v1/admin/roles/hierarchy[/{edge_id}]`, `/v1/admin/users/{id}/roles`,
-`/v1/admin/groups[/{id}[/members[/{user_id}]]]` (spec §3A.4, §12.5). Group routes need the
-plan feature `rbac.groups`, hierarchy routes `rbac.roleHierarchy`: a caller without the
-permission is 403 first, then a plan without the feature is 402.
+`/v1/admin/groups[/{id}[/members[/{user_id}]|/roles]]` (spec §3A.4, §12.4, §12.5). Group
+routes need the plan feature `rbac.groups`, hierarchy routes `rbac.roleHierarchy`: a caller
+without the permission is 403 first, then a plan without the feature is 402.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from m3crm.kernel.errors import (
 from m3crm.kernel.permission_codes import PERMISSIONS, PermissionDef
 from m3crm.kernel.plan_catalog import LIMIT_KEYS, UNLIMITED
 from m3crm.modules.access import overrides, scopes
+from m3crm.modules.access.group_roles import group_roles
 from m3crm.modules.access.groups import groups
 from m3crm.modules.access.models import Group, GroupMember, OverrideLevel, Role, RoleHierarchy
 from m3crm.modules.access.schemas import (
@@ -44,6 +45,7 @@ from m3crm.modules.access.schemas import (
     GroupMembersIn,
     GroupOut,
     GroupPatch,
+    GroupRolesIO,
     HierarchyEdgeIn,
     HierarchyEdgeOut,
     PermissionOut,
@@ -251,6 +253,7 @@ async def effective_permissions(
                 **_permission(code).model_dump(),
                 granted_by=grant.roles,
                 inherited_from=grant.inherited_from,
+                via_groups=grant.via_groups,
             )
             for code, grant in granted.items()
         ],
@@ -307,10 +310,14 @@ def _group(group: Group, member_count: int) -> GroupOut:
     )
 
 
-def _group_detail(group: Group, members: list[GroupMember]) -> GroupDetailOut:
+async def _group_detail(
+    session: DbSession, subject: AuthSubject, group: Group, members: list[GroupMember]
+) -> GroupDetailOut:
+    _, given = await group_roles.roles(session, subject, group.id)
     return GroupDetailOut(
         **_group(group, len(members)).model_dump(),
         members=[GroupMemberOut(user_id=m.user_id, added_at=m.added_at) for m in members],
+        roles=[role.code for role in given],
     )
 
 
@@ -339,26 +346,27 @@ async def create_group(body: GroupIn, session: DbSession, subject: GroupManager)
         description=body.description,
         is_active=body.is_active,
     )
-    return _group_detail(group, [])
+    return await _group_detail(session, subject, group, [])
 
 
 @router.get("/v1/admin/groups/{group_id}", response_model=GroupDetailOut, responses=GROUP_ERRORS)
 async def get_group(group_id: UUID, session: DbSession, subject: GroupReader) -> GroupDetailOut:
-    return _group_detail(*await groups.detail(session, subject, group_id))
+    return await _group_detail(session, subject, *await groups.detail(session, subject, group_id))
 
 
 @router.patch("/v1/admin/groups/{group_id}", response_model=GroupDetailOut, responses=GROUP_ERRORS)
 async def update_group(
     group_id: UUID, body: GroupPatch, session: DbSession, subject: GroupManager
 ) -> GroupDetailOut:
-    """Audited as `group.updated`."""
+    """Audited as `group.updated`. Deactivating a group takes its roles from its members
+    at once; reactivating gives them back."""
     await groups.update(session, subject, group_id, body.model_dump(exclude_unset=True))
-    return _group_detail(*await groups.detail(session, subject, group_id))
+    return await _group_detail(session, subject, *await groups.detail(session, subject, group_id))
 
 
 @router.delete("/v1/admin/groups/{group_id}", status_code=204, responses=GROUP_ERRORS)
 async def delete_group(group_id: UUID, session: DbSession, subject: GroupManager) -> Response:
-    """Memberships go with the group. Audited as `group.deleted`."""
+    """Memberships and the roles it gives go with the group. Audited as `group.deleted`."""
     await groups.delete(session, subject, group_id)
     return Response(status_code=204)
 
@@ -371,9 +379,10 @@ async def delete_group(group_id: UUID, session: DbSession, subject: GroupManager
 async def add_group_members(
     group_id: UUID, body: GroupMembersIn, session: DbSession, subject: MemberManager
 ) -> GroupDetailOut:
-    """Users already in the group stay; unknown users are 422 on `user_ids`. Audited as
-    `group.members.changed`."""
-    return _group_detail(*await groups.add_members(session, subject, group_id, body.user_ids))
+    """Users already in the group stay; unknown users are 422 on `user_ids`; a group
+    giving roles whose codes the caller lacks is 403. Audited as `group.members.changed`."""
+    found = await groups.add_members(session, subject, group_id, body.user_ids)
+    return await _group_detail(session, subject, *found)
 
 
 @router.delete(
@@ -385,6 +394,29 @@ async def remove_group_member(
     """A user not in the group is 404. Audited as `group.members.changed`."""
     await groups.remove_member(session, subject, group_id, user_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/v1/admin/groups/{group_id}/roles", response_model=GroupRolesIO, responses=GROUP_ERRORS
+)
+async def get_group_roles(group_id: UUID, session: DbSession, subject: GroupReader) -> GroupRolesIO:
+    """The codes of the roles the group gives its members (while it is active)."""
+    _, given = await group_roles.roles(session, subject, group_id)
+    return GroupRolesIO(roles=[role.code for role in given])
+
+
+@router.put(
+    "/v1/admin/groups/{group_id}/roles", response_model=GroupRolesIO, responses=GROUP_ERRORS
+)
+async def put_group_roles(
+    group_id: UUID, body: GroupRolesIO, session: DbSession, subject: GroupManager
+) -> GroupRolesIO:
+    """Replace the roles the group gives; its members hold them from their next request.
+    An unknown code or `super_admin` is 422 on `roles`; a role carrying (itself or below
+    it) a code the caller lacks is 403 with `details.permissions`. Audited as
+    `group.roles.changed`."""
+    _, given = await group_roles.set_roles(session, subject, group_id, body.roles)
+    return GroupRolesIO(roles=[role.code for role in given])
 
 
 def _overrides_io(found: overrides.OverrideSet) -> EntitlementOverridesIO:

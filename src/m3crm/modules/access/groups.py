@@ -2,6 +2,8 @@
 
 Invariants: a group's `code` is unique in its tenant and never changes; a user is in a
 group at most once; creating a group counts against `groups.max` (422 `LIMIT_REACHED`).
+A group may give roles to its members (`group_roles`): adding someone to it hands them
+those roles' codes, so the caller must hold every one (403), as when giving the roles.
 Every change is audited with its before and after. The plan feature `rbac.groups` is
 checked by the API, so the service can serve other callers (seeding, imports) too.
 """
@@ -18,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m3crm.kernel.audit import EntityRef, record
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.entitlements import load_entitlements
-from m3crm.kernel.errors import Conflict, LimitReached, NotFound, ValidationFailed
+from m3crm.kernel.errors import (
+    Conflict,
+    LimitReached,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.modules.access import repository
@@ -112,10 +120,15 @@ class GroupService:
         return group
 
     async def delete(self, session: AsyncSession, subject: AuthSubject, group_id: UUID) -> None:
-        """Memberships go with the group; the audit row keeps who was in it."""
+        """Memberships and the roles it gives go with the group; the audit row keeps who
+        was in it and which roles it gave."""
         group = await GroupRepository(session, subject.tenant_id).get_or_404(group_id)
         members = await repository.group_members(session, subject.tenant_id, group.id)
-        before = _state(group) | {"members": sorted(str(m.user_id) for m in members)}
+        given = await repository.roles_of_group(session, subject.tenant_id, group.id)
+        before = _state(group) | {
+            "members": sorted(str(m.user_id) for m in members),
+            "roles": [role.code for role in given],
+        }
         await session.delete(group)
         await session.flush()
         await record(session, subject, "group.deleted", EntityRef("group", group_id), before, None)
@@ -124,7 +137,9 @@ class GroupService:
         self, session: AsyncSession, subject: AuthSubject, group_id: UUID, user_ids: Sequence[UUID]
     ) -> tuple[Group, list[GroupMember]]:
         """Add users of this tenant; an empty list or another tenant's (or no) user is 422,
-        users already in the group are left alone."""
+        users already in the group are left alone. When the group gives roles, a caller
+        lacking any code those roles carry (themselves or below them) is 403 with
+        `details.permissions`: nobody hands out rights they lack."""
         tenant_id = subject.tenant_id
         group = await GroupRepository(session, tenant_id).get_or_404(group_id)
         wanted = list(dict.fromkeys(user_ids))
@@ -138,6 +153,10 @@ class GroupService:
         held = {m.user_id for m in current}
         adding = [u for u in wanted if u not in held]
         if adding:
+            given = await repository.roles_of_group(session, tenant_id, group.id)
+            granted = await repository.codes_carried(session, tenant_id, [r.id for r in given])
+            if missing := sorted(granted - subject.permissions):
+                raise PermissionDenied(details={"permissions": missing})
             try:
                 async with session.begin_nested():  # a concurrent add loses on the unique key
                     session.add_all(

@@ -1,6 +1,7 @@
 """`roles`, `role_permissions`, `user_roles` (spec §1 data model); `groups`,
-`group_members` and `role_hierarchy` (spec §3A.3); `entitlement_overrides` (spec §3A.3:
-`entitlements_overrides_tenant|group|user` as one table with a `level`)."""
+`group_members`, `group_roles` (spec §12.4) and `role_hierarchy` (spec §3A.3);
+`entitlement_overrides` (spec §3A.3: `entitlements_overrides_tenant|group|user` as one
+table with a `level`)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,23 @@ class GroupMember(TenantModel):
     group_id: Mapped[UUID]
     user_id: Mapped[UUID]
     added_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class GroupRole(TenantModel):
+    """A role the group gives its members: every member of an *active* group holds it
+    for as long as they are a member (read at each request, never copied onto the user).
+    At most once per group; goes with the group or the role."""
+
+    __tablename__ = "group_roles"
+    __table_args__ = (
+        tenant_fk("group_id", "groups", ondelete="CASCADE"),
+        tenant_fk("role_id", "roles", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "group_id", "role_id"),
+        Index(None, "tenant_id", "role_id"),
+    )
+
+    group_id: Mapped[UUID]
+    role_id: Mapped[UUID]
 
 
 class RoleHierarchy(TenantModel):

@@ -7,8 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    CTE,
     BindParameter,
     ColumnElement,
+    CompoundSelect,
     Select,
     and_,
     delete,
@@ -17,9 +19,9 @@ from sqlalchemy import (
     literal,
     not_,
     select,
+    union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.repository import TenantRepository
@@ -29,6 +31,7 @@ from m3crm.modules.access.models import (
     EntitlementOverride,
     Group,
     GroupMember,
+    GroupRole,
     OverrideLevel,
     Role,
     RoleHierarchy,
@@ -46,23 +49,80 @@ class RoleRepository(TenantRepository[Role]):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
 
+def _holding(tenant_id: Any, user_id: Any) -> tuple[Select[UUID, UUID], Select[UUID, UUID]]:
+    """The two halves of `role_holdings`: `(user_id, role_id)` of the direct rows, and of
+    the roles of the active groups the user is a member of."""
+    direct = select(UserRole.user_id.label("user_id"), UserRole.role_id.label("role_id")).where(
+        UserRole.tenant_id == tenant_id
+    )
+    via_group = (
+        select(GroupMember.user_id, GroupRole.role_id)
+        .join(
+            GroupRole,
+            (GroupRole.tenant_id == GroupMember.tenant_id)
+            & (GroupRole.group_id == GroupMember.group_id),
+        )
+        .join(
+            Group, (Group.tenant_id == GroupMember.tenant_id) & (Group.id == GroupMember.group_id)
+        )
+        .where(GroupMember.tenant_id == tenant_id, Group.is_active.is_(True))
+    )
+    if user_id is not None:
+        direct = direct.where(UserRole.user_id == user_id)
+        via_group = via_group.where(GroupMember.user_id == user_id)
+    # Columns of enclosing statements correlate at any depth (auto-correlation reaches
+    # only the immediately enclosing SELECT).
+    return (
+        direct.correlate_except(UserRole),
+        via_group.correlate_except(GroupMember, GroupRole, Group),
+    )
+
+
+def role_holdings(tenant_id: Any, user_id: Any = None) -> CompoundSelect[UUID, UUID]:
+    """`(user_id, role_id)` for every role a user *holds*: their own `user_roles` rows,
+    and the roles (`group_roles`) of every **active** group they are a member of. This is
+    the one definition of "the roles a user holds": permissions, visibility scopes, the
+    subtree of a reporting line, seats, notices and the role filters all read it (or
+    `held_role_ids`), so joining or leaving a group, (de)activating it or changing its
+    roles counts on the next request.
+
+    `tenant_id` / `user_id` may be values, bound parameters or columns of an enclosing
+    statement (correlation); `user_id=None` answers for every user of the tenant. The
+    `UNION` makes each pair distinct (a role held both ways counts once)."""
+    return union(*_holding(tenant_id, user_id))
+
+
+def held_role_ids(tenant_id: Any, user_id: Any) -> CompoundSelect[UUID]:
+    """The ids of the roles `user_id` holds (`role_holdings`), one `role_id` column; with
+    columns of an enclosing statement it correlates (e.g. `User.tenant_id, User.id`)."""
+    return union(
+        *(
+            half.with_only_columns(half.selected_columns.role_id)
+            for half in _holding(tenant_id, user_id)
+        )
+    )
+
+
+def _and_below(tenant_id: Any, seed: Select[UUID] | CompoundSelect[UUID]) -> CTE:
+    """`seed`'s role ids and every role below them in the hierarchy, at any depth (one
+    `role_id` column). The recursion uses `UNION`, so it ends even on a cycle."""
+    start = seed.subquery("seed")
+    roles = select(start.c.role_id).cte("held_roles", recursive=True, nesting=True)
+    return roles.union(
+        select(RoleHierarchy.child_role_id).where(
+            RoleHierarchy.tenant_id == tenant_id, RoleHierarchy.parent_role_id == roles.c.role_id
+        )
+    )
+
+
 def permission_codes_of(
     tenant_id: BindParameter[UUID], user_id: BindParameter[UUID]
 ) -> ColumnElement[Any]:
-    """The codes of every role the user holds *and of every role below those* in the
-    hierarchy (a role inherits the permissions of the roles under it), as one aggregated
-    array: a scalar subquery the kernel embeds in its per-request authentication
-    statement. The recursion uses `UNION`, so it ends even on a cycle."""
-    held = (
-        select(UserRole.role_id.label("role_id"))
-        .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
-        .cte("held_roles", recursive=True, nesting=True)
-    )
-    held = held.union(
-        select(RoleHierarchy.child_role_id).where(
-            RoleHierarchy.tenant_id == tenant_id, RoleHierarchy.parent_role_id == held.c.role_id
-        )
-    )
+    """The codes of every role the user holds (`role_holdings`: directly or through an
+    active group) *and of every role below those* in the hierarchy (a role inherits the
+    permissions of the roles under it), as one aggregated array: a scalar subquery the
+    kernel embeds in its per-request authentication statement."""
+    held = _and_below(tenant_id, held_role_ids(tenant_id, user_id))
     return (
         select(func.array_agg(RolePermission.permission_code))
         .where(
@@ -73,19 +133,39 @@ def permission_codes_of(
     )
 
 
+async def codes_carried(
+    session: AsyncSession, tenant_id: TenantId, role_ids: Sequence[UUID]
+) -> set[str]:
+    """Every code `role_ids` carry, themselves or through the roles below them: what a
+    holder of all of them gains (callers refuse handing out a role whose codes they lack)."""
+    if not role_ids:
+        return set()
+    seed = select(Role.id.label("role_id")).where(
+        Role.tenant_id == tenant_id, Role.id.in_(role_ids)
+    )
+    roles = _and_below(tenant_id, seed)
+    stmt = (
+        select(RolePermission.permission_code)
+        .where(
+            RolePermission.tenant_id == tenant_id,
+            RolePermission.role_id.in_(select(roles.c.role_id)),
+        )
+        .distinct()
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
 async def roles_with_user_counts(
     session: AsyncSession, tenant_id: TenantId
 ) -> list[tuple[Role, int]]:
-    """Every role of the tenant with how many users hold it; system roles first."""
-    holders = (
-        select(func.count(UserRole.id))
-        .where(UserRole.tenant_id == Role.tenant_id, UserRole.role_id == Role.id)
-        .correlate(Role)
-        .scalar_subquery()
-    )
+    """Every role of the tenant with how many users hold it (`role_holdings`: directly
+    or through an active group); system roles first."""
+    held = role_holdings(tenant_id).subquery("held")
     stmt = (
-        select(Role, holders)
+        select(Role, func.count(func.distinct(held.c.user_id)))
+        .outerjoin(held, held.c.role_id == Role.id)
         .where(Role.tenant_id == tenant_id)
+        .group_by(Role.tenant_id, Role.id)
         .order_by(Role.is_system.desc(), Role.name, Role.code)
     )
     return [(role, int(count)) for role, count in (await session.execute(stmt)).all()]
@@ -129,7 +209,9 @@ async def roles_by_codes(
 async def roles_of_users(
     session: AsyncSession, tenant_id: TenantId, user_ids: Sequence[UUID]
 ) -> dict[UUID, list[Role]]:
-    """The roles each of `user_ids` holds (by code); users holding none are absent."""
+    """The roles each of `user_ids` is given *directly* (`user_roles`, by code): what role
+    assignment edits. Roles through groups are not listed (see `role_holdings`); users
+    given none are absent."""
     if not user_ids:
         return {}
     stmt = (
@@ -160,29 +242,32 @@ async def delete_user_roles(
 async def active_holders(
     session: AsyncSession, tenant_id: TenantId, role_code: str, *, excluding: UUID
 ) -> int:
-    """Active users other than `excluding` who hold the role `role_code`."""
+    """Active users other than `excluding` who hold the role `role_code` (`role_holdings`)."""
+    held = role_holdings(tenant_id).subquery("held")
     stmt = (
-        select(func.count(func.distinct(UserRole.user_id)))
-        .select_from(UserRole)
-        .join(Role, (Role.tenant_id == UserRole.tenant_id) & (Role.id == UserRole.role_id))
-        .join(User, (User.tenant_id == UserRole.tenant_id) & (User.id == UserRole.user_id))
+        select(func.count(func.distinct(held.c.user_id)))
+        .select_from(held)
+        .join(Role, (Role.tenant_id == tenant_id) & (Role.id == held.c.role_id))
+        .join(User, (User.tenant_id == tenant_id) & (User.id == held.c.user_id))
         .where(
-            UserRole.tenant_id == tenant_id,
             Role.code == role_code,
             User.status == UserStatus.ACTIVE,
-            UserRole.user_id != excluding,
+            held.c.user_id != excluding,
         )
     )
     return int((await session.execute(stmt)).scalar_one())
 
 
 def user_ids_holding(tenant_id: TenantId, role_code: str) -> Select[UUID]:
-    """A subquery of the ids of the tenant's users holding `role_code` (for other
-    modules' filters: `User.id.in_(user_ids_holding(...))`)."""
+    """A subquery of the ids of the tenant's users holding `role_code`, directly or
+    through an active group (`role_holdings`), for other modules' filters:
+    `User.id.in_(user_ids_holding(...))`. "People with role X" means everyone the role's
+    permissions apply to, so a group member counts."""
+    held = role_holdings(tenant_id).subquery("held")
     return (
-        select(UserRole.user_id)
-        .join(Role, (Role.tenant_id == UserRole.tenant_id) & (Role.id == UserRole.role_id))
-        .where(UserRole.tenant_id == tenant_id, Role.code == role_code)
+        select(held.c.user_id)
+        .join(Role, (Role.tenant_id == tenant_id) & (Role.id == held.c.role_id))
+        .where(Role.code == role_code)
     )
 
 
@@ -197,23 +282,20 @@ def user_ids_in_group(tenant_id: TenantId, group_id: UUID) -> Select[UUID]:
 async def active_users_with_permission(
     session: AsyncSession, tenant_id: TenantId, code: str, *, limit: int = 50
 ) -> list[UUID]:
-    """Active users of the tenant holding `code` through any of their roles (at most
-    `limit`, oldest accounts first: they are the workspace's owners)."""
+    """Active users of the tenant holding `code` through any of the roles they hold
+    (`role_holdings`; at most `limit`, oldest accounts first: they are the workspace's
+    owners)."""
+    held = role_holdings(tenant_id).subquery("held")
     stmt = (
-        select(UserRole.user_id)
+        select(held.c.user_id)
         .join(
             RolePermission,
-            (RolePermission.tenant_id == UserRole.tenant_id)
-            & (RolePermission.role_id == UserRole.role_id),
+            (RolePermission.tenant_id == tenant_id) & (RolePermission.role_id == held.c.role_id),
         )
-        .join(User, (User.tenant_id == UserRole.tenant_id) & (User.id == UserRole.user_id))
-        .where(
-            UserRole.tenant_id == tenant_id,
-            RolePermission.permission_code == code,
-            User.status == UserStatus.ACTIVE,
-        )
-        .group_by(UserRole.user_id)
-        .order_by(UserRole.user_id)
+        .join(User, (User.tenant_id == tenant_id) & (User.id == held.c.user_id))
+        .where(RolePermission.permission_code == code, User.status == UserStatus.ACTIVE)
+        .group_by(held.c.user_id)
+        .order_by(held.c.user_id)
         .limit(limit)
     )
     return list((await session.execute(stmt)).scalars())
@@ -325,17 +407,17 @@ async def lock_hierarchy(session: AsyncSession, tenant_id: TenantId) -> None:
 
 
 def subordinate_user_ids_query(tenant_id: TenantId, user_id: UUID) -> Select[UUID]:
-    """Ids of the users holding a role strictly below one of `user_id`'s roles, at any
-    depth, `user_id` excluded; a subquery for visibility filters. The recursive step
-    uses `UNION`, so it ends even on a (refused, but defended against) cycle."""
+    """Ids of the users holding a role strictly below one of the roles `user_id` holds,
+    at any depth, `user_id` excluded; a subquery for visibility filters. Both sides are
+    `role_holdings`: a role held through an active group places its holder above (or
+    below) as a direct one does. The recursive step uses `UNION`, so it ends even on a
+    (refused, but defended against) cycle."""
     below = (
         select(RoleHierarchy.child_role_id.label("role_id"))
-        .join(
-            UserRole,
-            (UserRole.tenant_id == RoleHierarchy.tenant_id)
-            & (UserRole.role_id == RoleHierarchy.parent_role_id),
+        .where(
+            RoleHierarchy.tenant_id == tenant_id,
+            RoleHierarchy.parent_role_id.in_(held_role_ids(tenant_id, user_id)),
         )
-        .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
         .cte("below", recursive=True)
     )
     below = below.union(
@@ -343,13 +425,10 @@ def subordinate_user_ids_query(tenant_id: TenantId, user_id: UUID) -> Select[UUI
             RoleHierarchy.tenant_id == tenant_id, RoleHierarchy.parent_role_id == below.c.role_id
         )
     )
+    held = role_holdings(tenant_id).subquery("held")
     return (
-        select(UserRole.user_id)
-        .where(
-            UserRole.tenant_id == tenant_id,
-            UserRole.role_id.in_(select(below.c.role_id)),
-            UserRole.user_id != user_id,
-        )
+        select(held.c.user_id)
+        .where(held.c.role_id.in_(select(below.c.role_id)), held.c.user_id != user_id)
         .distinct()
     )
 
@@ -386,7 +465,8 @@ async def user_ids_of(session: AsyncSession, query: Select[UUID]) -> set[UUID]:
 async def role_holders(
     session: AsyncSession, tenant_id: TenantId, role_id: UUID
 ) -> list[tuple[UUID, str]]:
-    """(id, email) of every user holding the role, by email."""
+    """(id, email) of every user given the role directly (`user_roles`), by email: the
+    people to give another role before it can go (groups giving it: `groups_giving_role`)."""
     stmt = (
         select(User.id, User.email)
         .join(UserRole, (UserRole.tenant_id == User.tenant_id) & (UserRole.user_id == User.id))
@@ -414,28 +494,27 @@ async def set_role_permissions(
 
 def holds_only_roles(codes: frozenset[str]) -> ColumnElement[bool]:
     """A predicate on `users`: the user holds at least one role, and every role they hold
-    is one of `codes` (a user without roles does not match)."""
-    held, mine, role = aliased(UserRole), aliased(UserRole), aliased(Role)
-    any_role = exists().where(held.tenant_id == User.tenant_id, held.user_id == User.id)
+    (`role_holdings`: directly or through an active group) is one of `codes`; a user
+    without roles does not match. The seat rule reads it, so a viewer given a paid role
+    through a group takes a seat like one given it directly."""
+    held = held_role_ids(User.tenant_id, User.id)
     other_role = exists().where(
-        mine.tenant_id == User.tenant_id,
-        mine.user_id == User.id,
-        role.tenant_id == mine.tenant_id,
-        role.id == mine.role_id,
-        role.code.not_in(codes),
+        Role.tenant_id == User.tenant_id, Role.id.in_(held), Role.code.not_in(codes)
     )
-    return and_(any_role, not_(other_role))
+    return and_(held.exists(), not_(other_role))
 
 
 async def holders_by_role(
     session: AsyncSession, tenant_id: TenantId, user_ids: Select[UUID]
 ) -> dict[str, int]:
-    """How many of `user_ids` (a subquery of user ids) hold each role, by role code (a
-    user with two roles counts under both); roles none of them hold are left out."""
+    """How many of `user_ids` (a subquery of user ids) hold each role (`role_holdings`),
+    by role code (a user with two roles counts under both); roles none of them hold are
+    left out."""
+    held = role_holdings(tenant_id).subquery("held")
     stmt = (
-        select(Role.code, func.count(func.distinct(UserRole.user_id)))
-        .join(UserRole, (UserRole.tenant_id == Role.tenant_id) & (UserRole.role_id == Role.id))
-        .where(Role.tenant_id == tenant_id, UserRole.user_id.in_(user_ids))
+        select(Role.code, func.count(func.distinct(held.c.user_id)))
+        .join(held, held.c.role_id == Role.id)
+        .where(Role.tenant_id == tenant_id, held.c.user_id.in_(user_ids))
         .group_by(Role.code)
         .order_by(Role.code)
     )
@@ -467,18 +546,19 @@ async def members_by_group(
 async def scopes_of(
     session: AsyncSession, tenant_id: TenantId, user_id: UUID, record_type: str
 ) -> frozenset[Scope]:
-    """The scopes the user's roles grant for `record_type` (a role without a row grants
-    `all`); empty for a user without roles."""
+    """The scopes the roles the user holds (`role_holdings`: directly or through an
+    active group) grant for `record_type` (a role without a row grants `all`); empty for
+    a user without roles."""
+    held = held_role_ids(tenant_id, user_id).subquery("held")
     stmt = (
         select(func.coalesce(RoleRecordScope.scope, Scope.ALL.value))
-        .select_from(UserRole)
+        .select_from(held)
         .outerjoin(
             RoleRecordScope,
-            (RoleRecordScope.tenant_id == UserRole.tenant_id)
-            & (RoleRecordScope.role_id == UserRole.role_id)
+            (RoleRecordScope.tenant_id == tenant_id)
+            & (RoleRecordScope.role_id == held.c.role_id)
             & (RoleRecordScope.record_type == record_type),
         )
-        .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
     )
     return frozenset(Scope(value) for value in (await session.execute(stmt)).scalars())
 
@@ -653,3 +733,68 @@ async def active_groups_of_user(
         .order_by(Group.code)
     )
     return [(gid, code, name) for gid, code, name in (await session.execute(stmt)).all()]
+
+
+async def roles_of_group(session: AsyncSession, tenant_id: TenantId, group_id: UUID) -> list[Role]:
+    """The roles the group gives its members, by code."""
+    stmt = (
+        select(Role)
+        .join(GroupRole, (GroupRole.tenant_id == Role.tenant_id) & (GroupRole.role_id == Role.id))
+        .where(Role.tenant_id == tenant_id, GroupRole.group_id == group_id)
+        .order_by(Role.code)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def replace_group_roles(
+    session: AsyncSession, tenant_id: TenantId, group_id: UUID, role_ids: Sequence[UUID]
+) -> None:
+    """Make `role_ids` exactly the roles the group gives."""
+    await session.execute(
+        delete(GroupRole).where(GroupRole.tenant_id == tenant_id, GroupRole.group_id == group_id)
+    )
+    session.add_all(
+        GroupRole(tenant_id=tenant_id, group_id=group_id, role_id=role_id)
+        for role_id in dict.fromkeys(role_ids)
+    )
+    await session.flush()
+
+
+async def groups_giving_role(
+    session: AsyncSession, tenant_id: TenantId, role_id: UUID
+) -> list[str]:
+    """The codes of the groups (active or not) giving the role, by code."""
+    stmt = (
+        select(Group.code)
+        .join(
+            GroupRole, (GroupRole.tenant_id == Group.tenant_id) & (GroupRole.group_id == Group.id)
+        )
+        .where(Group.tenant_id == tenant_id, GroupRole.role_id == role_id)
+        .order_by(Group.code)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def group_roles_of_user(
+    session: AsyncSession, tenant_id: TenantId, user_id: UUID
+) -> list[tuple[str, Role]]:
+    """(group code, role) for each role the user holds through an active group they are
+    in (the group half of `role_holdings`), by group code then role code."""
+    stmt = (
+        select(Group.code, Role)
+        .join(
+            GroupMember,
+            (GroupMember.tenant_id == Group.tenant_id) & (GroupMember.group_id == Group.id),
+        )
+        .join(
+            GroupRole, (GroupRole.tenant_id == Group.tenant_id) & (GroupRole.group_id == Group.id)
+        )
+        .join(Role, (Role.tenant_id == GroupRole.tenant_id) & (Role.id == GroupRole.role_id))
+        .where(
+            Group.tenant_id == tenant_id,
+            Group.is_active.is_(True),
+            GroupMember.user_id == user_id,
+        )
+        .order_by(Group.code, Role.code)
+    )
+    return [(code, role) for code, role in (await session.execute(stmt)).all()]

@@ -43,10 +43,13 @@ class PermissionOut(BaseModel):
 class GrantedPermissionOut(PermissionOut):
     """A permission the user holds: `granted_by`, the codes of the roles they hold that
     grant it (directly or by inheritance); `inherited_from`, the codes of the roles below
-    those in the hierarchy that carry it (empty when granted directly)."""
+    those in the hierarchy that carry it (empty when granted directly); `via_groups`, the
+    codes of the active groups through which one of those roles is held (empty when the
+    roles are the user's own)."""
 
     granted_by: list[str]
     inherited_from: list[str] = []
+    via_groups: list[str] = []
 
 
 class EffectivePermissionsOut(BaseModel):
@@ -118,7 +121,17 @@ class GroupMemberOut(BaseModel):
 
 
 class GroupDetailOut(GroupOut):
+    """`roles`: the codes of the roles the group gives its members."""
+
     members: list[GroupMemberOut]
+    roles: list[str] = []
+
+
+class GroupRolesIO(StorableModel):
+    """The codes of the roles a group gives its members; PUT replaces the whole set (an
+    empty list takes every role off the group)."""
+
+    roles: list[RoleCode] = Field(default_factory=list, max_length=50)
 
 
 class GroupMembersIn(StorableModel):

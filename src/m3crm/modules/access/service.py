@@ -1,7 +1,9 @@
 """Role templates per tenant, role assignment, custom roles and the role hierarchy.
 
 Invariants: a role holds the codes it carries and those of every role below it in the
-hierarchy (inheritance; the authentication statement computes the same set); a system
+hierarchy (inheritance; the authentication statement computes the same set); a user
+holds their own roles and those of the active groups they are in
+(`repository.role_holdings`, read at each request); a system
 role's permission codes are the template's (only its name may change) and it is never
 deleted; a role held by anyone is not deleted (409 listing the
 holders); the role hierarchy has no cycle (409 with the cycle's codes), which an
@@ -100,28 +102,38 @@ class AccessService:
         self, session: AsyncSession, subject: AuthSubject, user_id: UUID
     ) -> dict[str, Grant]:
         """Every permission code the user holds now (the same set the authentication
-        statement computes), each with the held roles granting it and the roles below them
-        it is inherited from (the "why" of the admin's Access tab). Another tenant's user
-        is a 404."""
+        statement computes), each with the held roles granting it, the roles below them
+        it is inherited from, and the active groups through which a granting role is held
+        (the "why" of the admin's Access tab). Another tenant's user is a 404."""
         if await user_by_id(session, user_id) is None:
             raise NotFound()
         tenant_id = subject.tenant_id
-        held = (await repository.roles_of_users(session, tenant_id, [user_id])).get(user_id, [])
+        direct = (await repository.roles_of_users(session, tenant_id, [user_id])).get(user_id, [])
+        through = await repository.group_roles_of_user(session, tenant_id, user_id)
+        held = {role.id: role for role in direct} | {role.id: role for _, role in through}
+        groups_of: dict[UUID, set[str]] = {}
+        for group_code, role in through:
+            groups_of.setdefault(role.id, set()).add(group_code)
         below = _below(await repository.hierarchy_edges(session, tenant_id))
-        reach = {role.id: _reachable(below, role.id) for role in held}
+        reach = {role_id: _reachable(below, role_id) for role_id in held}
         carried = await repository.codes_by_role(
             session, tenant_id, sorted({r for ids in reach.values() for r in ids})
         )
         names = await _role_codes(session, tenant_id)
         by: dict[str, set[str]] = {}
         via: dict[str, set[str]] = {}
-        for role in held:
+        via_groups: dict[str, set[str]] = {}
+        for role in held.values():
             for carrier in reach[role.id]:
                 for code in carried.get(carrier, ()):
                     by.setdefault(code, set()).add(role.code)
+                    via_groups.setdefault(code, set()).update(groups_of.get(role.id, ()))
                     if carrier != role.id:
                         via.setdefault(code, set()).add(names[carrier])
-        return {code: Grant(sorted(by[code]), sorted(via.get(code, set()))) for code in sorted(by)}
+        return {
+            code: Grant(sorted(by[code]), sorted(via.get(code, ())), sorted(via_groups[code]))
+            for code in sorted(by)
+        }
 
     async def inherited_permissions(
         self, session: AsyncSession, subject: AuthSubject, role_id: UUID
@@ -309,8 +321,9 @@ class AccessService:
         return role
 
     async def delete_role(self, session: AsyncSession, subject: AuthSubject, role_id: UUID) -> None:
-        """A system role, or one anybody holds, is 409 (`details.users` lists the holders
-        to reassign first); its hierarchy edges go with it."""
+        """A system role, one given to anybody (`details.users` lists them, to reassign
+        first) or one a group gives (`details.groups`, to take it off first) is 409; its
+        hierarchy edges go with it."""
         tenant_id = subject.tenant_id
         role = await RoleRepository(session, tenant_id).get_or_404(role_id)
         if role.is_system:
@@ -320,6 +333,11 @@ class AccessService:
             raise Conflict(
                 N_("This role is in use: give its users another role first."),
                 details={"users": [{"id": str(uid), "email": email} for uid, email in holders]},
+            )
+        if giving := await repository.groups_giving_role(session, tenant_id, role.id):
+            raise Conflict(
+                N_("Groups give this role to their members: take it off those groups first."),
+                details={"groups": giving},
             )
         codes = sorted(await repository.role_permission_codes(session, tenant_id, [role.id]))
         before = {"code": role.code, "name": role.name, "permissions": codes}
@@ -420,10 +438,13 @@ class AccessService:
 class Grant:
     """Why a user holds a permission: `roles`, the roles they hold that grant it
     (directly or through the roles below them); `inherited_from`, the roles below that
-    carry it (empty when every granting role carries it itself)."""
+    carry it (empty when every granting role carries it itself); `via_groups`, the codes
+    of the active groups through which one of `roles` is held (empty when every
+    granting role is the user's own)."""
 
     roles: list[str]
     inherited_from: list[str]
+    via_groups: list[str]
 
 
 async def _role_codes(session: AsyncSession, tenant_id: TenantId) -> dict[UUID, str]:
