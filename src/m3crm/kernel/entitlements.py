@@ -20,7 +20,8 @@ Which view a check reads:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -129,20 +130,52 @@ async def record_monthly_usage(
 
 
 UsageSource = Callable[[AsyncSession, TenantId], Awaitable[int]]
+UsageLock = Callable[[AsyncSession, TenantId], Awaitable[None]]
 _sources: dict[str, UsageSource] = {}
+_locks: dict[str, UsageLock] = {}
 
 
-def register_usage_source(key: str, source: UsageSource) -> None:
+def register_usage_source(key: str, source: UsageSource, *, lock: UsageLock | None = None) -> None:
     """Let the module that owns the counted rows answer the live usage of limit `key`
     (e.g. `contacts.max` counts live contacts), so the plan screen shows it without a
-    counter that could drift from the rows. Idempotent per key."""
+    counter that could drift from the rows. `lock`, when given, serialises the key's
+    checks within the tenant until the transaction ends. Idempotent per key."""
     _sources[key] = source
+    if lock is not None:
+        _locks[key] = lock
 
 
 async def live_usage(session: AsyncSession, tenant_id: TenantId, key: str) -> int | None:
     """The usage of `key` from its registered source; `None` when it has none."""
     source = _sources.get(key)
     return None if source is None else await source(session, tenant_id)
+
+
+@asynccontextmanager
+async def no_growth_past_limit(
+    session: AsyncSession, tenant_id: TenantId, key: str
+) -> AsyncIterator[None]:
+    """Around a change whose *side effects* may raise `key`'s usage (a role given to a
+    person or a group can make a seatless viewer hold a seat): 422 `LIMIT_REACHED` when,
+    after the change, the usage grew and exceeds the tenant's limit. A workspace already
+    over its limit may still make changes that do not add to it. The change runs in a
+    savepoint, so a refusal leaves nothing behind even when the caller goes on. Takes the
+    key's lock first, so concurrent changes count one after the other; without a usage
+    source the change passes unchecked."""
+    lock = _locks.get(key)
+    if lock is not None:
+        await lock(session, tenant_id)
+    before = await live_usage(session, tenant_id, key)
+    async with session.begin_nested():  # a refusal takes the change back with it
+        yield
+        if before is None:
+            return
+        await session.flush()
+        after = await live_usage(session, tenant_id, key)
+        if after is not None and after > before:
+            limit = (await load_entitlements(session, tenant_id)).limits.get(key, 0)
+            if after > limit:
+                raise LimitReached(key, limit)
 
 
 def require_monthly_cap(value_after: int, cap_key: str, entitlements: Entitlements) -> None:

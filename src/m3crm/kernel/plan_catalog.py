@@ -28,6 +28,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+SEATS: Final[str] = "users.max"
+"""The seat limit: every module that can make someone hold a seat checks it (the identity
+module counts seats and registers their usage source and lock)."""
+
 # A limit that never binds: `require_limit` compares numbers, and no counter reaches it.
 UNLIMITED: Final[int] = 2**31 - 1
 

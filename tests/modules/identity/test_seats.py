@@ -145,3 +145,44 @@ async def test_a_refused_seat_is_told_to_the_admins_by_mail_and_inbox(
             )
         ).scalars()
         assert sorted(c.value for c in rows) == ["email", "inbox"]
+
+
+async def test_a_role_that_would_take_a_seat_beyond_the_limit_is_refused(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    """Bravo (DevFree, three seats) is full. A viewer holds no seat; giving them a paid
+    role — directly or through a group — would take a fourth: 422, and nothing changes.
+    A role for someone who already holds a seat costs nothing more."""
+    h = world.headers(world.b)
+    await bind_tenant(session, world.b.id, None)
+    viewer = await make_user(session, tenant_id=world.b.id, email="v@bravo.test", role="viewer")
+    before = (await client.get("/v1/admin/seats", headers=h)).json()
+    assert before["used"] == before["allowed"] == 3
+    plan = (await client.get("/v1/admin/plan", headers=h)).json()
+    seats_row = next(x for x in plan["limits"] if x["key"] == "users.max")
+    assert seats_row["usage"] == 3  # the plan screen counts seats as the seats screen does
+
+    direct = await client.post(
+        f"/v1/admin/users/{viewer}/roles", json={"assign": ["staff"]}, headers=h
+    )
+    assert direct.status_code == 422 and direct.json()["error"]["code"] == "LIMIT_REACHED"
+    roles = await client.get(f"/v1/admin/users/{viewer}", headers=h)
+    assert roles.json()["roles"] == ["viewer"]
+
+    team = await client.post("/v1/admin/groups", json={"code": "paid", "name": "Paid"}, headers=h)
+    group = team.json()["id"]
+    given = await client.put(
+        f"/v1/admin/groups/{group}/roles", json={"roles": ["staff"]}, headers=h
+    )
+    assert given.status_code == 200, given.text
+    joined = await client.post(
+        f"/v1/admin/groups/{group}/members", json={"user_ids": [str(viewer)]}, headers=h
+    )
+    assert joined.status_code == 422 and joined.json()["error"]["code"] == "LIMIT_REACHED"
+
+    more = await client.post(
+        f"/v1/admin/users/{world.b.member_id}/roles", json={"assign": ["sales_agent"]}, headers=h
+    )
+    assert more.status_code == 200, more.text
+    after = (await client.get("/v1/admin/seats", headers=h)).json()
+    assert after["used"] == 3

@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import EntityRef, record
 from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.entitlements import no_growth_past_limit
 from m3crm.kernel.errors import PermissionDenied, ValidationFailed
 from m3crm.kernel.i18n import N_
+from m3crm.kernel.plan_catalog import SEATS
 from m3crm.modules.access import repository
 from m3crm.modules.access.models import Group, Role
 from m3crm.modules.access.repository import GroupRepository
@@ -49,8 +51,9 @@ class GroupRoleService:
         """Make `codes` exactly the roles the group gives. Refusals in order: another
         tenant's (or no) group → 404; a code not in the tenant, or `super_admin` → 422 on
         `roles`; a role added carrying (itself or below it) a code the caller lacks → 403
-        with `details.permissions`. Taking a role off needs no more than the right to
-        manage groups. Audited only when the set changes."""
+        with `details.permissions`; members who would hold a seat beyond `users.max`
+        through it → 422 `LIMIT_REACHED`. Taking a role off needs no more than the right
+        to manage groups. Audited only when the set changes."""
         tenant_id = subject.tenant_id
         group, before = await self.roles(session, subject, group_id)
         wanted = list(dict.fromkeys(codes))
@@ -69,9 +72,10 @@ class GroupRoleService:
         codes_before = sorted(r.code for r in before)
         codes_after = sorted(found)
         if codes_after != codes_before:
-            await repository.replace_group_roles(
-                session, tenant_id, group.id, [found[c].id for c in codes_after]
-            )
+            async with no_growth_past_limit(session, tenant_id, SEATS):
+                await repository.replace_group_roles(
+                    session, tenant_id, group.id, [found[c].id for c in codes_after]
+                )
             await record(
                 session, subject, "group.roles.changed", EntityRef("group", group.id),
                 {"roles": codes_before}, {"roles": codes_after},

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import EntityRef, record
 from m3crm.kernel.auth import AuthSubject
-from m3crm.kernel.entitlements import load_entitlements
+from m3crm.kernel.entitlements import load_entitlements, no_growth_past_limit
 from m3crm.kernel.errors import (
     Conflict,
     LimitReached,
@@ -29,6 +29,7 @@ from m3crm.kernel.errors import (
 )
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
+from m3crm.kernel.plan_catalog import SEATS
 from m3crm.modules.access import repository
 from m3crm.modules.access.models import Group, GroupMember
 from m3crm.modules.access.repository import GroupRepository
@@ -113,7 +114,9 @@ class GroupService:
                 setattr(group, field, changes[field])
         after = _state(group)
         if after != before:
-            await session.flush()
+            # Reactivating a group gives its roles back to its members: seats may grow.
+            async with no_growth_past_limit(session, subject.tenant_id, SEATS):
+                await session.flush()
             await record(
                 session, subject, "group.updated", EntityRef("group", group.id), before, after
             )
@@ -139,7 +142,8 @@ class GroupService:
         """Add users of this tenant; an empty list or another tenant's (or no) user is 422,
         users already in the group are left alone. When the group gives roles, a caller
         lacking any code those roles carry (themselves or below them) is 403 with
-        `details.permissions`: nobody hands out rights they lack."""
+        `details.permissions`: nobody hands out rights they lack; members who would hold a
+        seat beyond `users.max` through its roles → 422 `LIMIT_REACHED`."""
         tenant_id = subject.tenant_id
         group = await GroupRepository(session, tenant_id).get_or_404(group_id)
         wanted = list(dict.fromkeys(user_ids))
@@ -157,14 +161,17 @@ class GroupService:
             granted = await repository.codes_carried(session, tenant_id, [r.id for r in given])
             if missing := sorted(granted - subject.permissions):
                 raise PermissionDenied(details={"permissions": missing})
-            try:
-                async with session.begin_nested():  # a concurrent add loses on the unique key
-                    session.add_all(
-                        GroupMember(tenant_id=tenant_id, group_id=group.id, user_id=u)
-                        for u in adding
-                    )
-            except IntegrityError:
-                raise Conflict(N_("The group's members changed meanwhile; try again.")) from None
+            async with no_growth_past_limit(session, tenant_id, SEATS):
+                try:
+                    async with session.begin_nested():  # a concurrent add loses on the key
+                        session.add_all(
+                            GroupMember(tenant_id=tenant_id, group_id=group.id, user_id=u)
+                            for u in adding
+                        )
+                except IntegrityError:
+                    raise Conflict(
+                        N_("The group's members changed meanwhile; try again.")
+                    ) from None
             after = sorted(before + [str(u) for u in adding])
             await record(
                 session, subject, "group.members.changed", EntityRef("group", group.id),

@@ -26,6 +26,7 @@ from m3crm.kernel.audit import EntityRef, record
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.entitlements import (
     load_entitlements,
+    no_growth_past_limit,
     register_override_layer,
     register_usage_source,
 )
@@ -40,6 +41,7 @@ from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.permission_codes import PERMISSIONS, ROLE_TEMPLATES
 from m3crm.kernel.permissions import register_permission_query
+from m3crm.kernel.plan_catalog import SEATS
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.kernel.tenancy.repository import user_by_id
 from m3crm.kernel.visibility import register_scope_source
@@ -192,7 +194,8 @@ class AccessService:
 
         Order of refusals: another tenant's (or no) user → 404; a code not in the tenant,
         or in both lists → 422; a role granting codes the caller lacks → 403; taking the
-        last active super admin's role, or the caller's own `role.assign` → 409.
+        last active super admin's role, or the caller's own `role.assign` → 409; a change
+        that makes a seatless user hold a seat beyond `users.max` → 422 `LIMIT_REACHED`.
         Assigning a held role or removing an absent one changes nothing.
         """
         tenant_id = subject.tenant_id
@@ -233,14 +236,15 @@ class AccessService:
                 raise Conflict(N_("You cannot take away your own right to manage roles."))
 
         codes_before = sorted(held)
-        if adding:
-            for role in adding:
-                session.add(UserRole(tenant_id=tenant_id, user_id=user_id, role_id=role.id))
-            await session.flush()
-        if removing:
-            await repository.delete_user_roles(
-                session, tenant_id, user_id, [r.id for r in removing]
-            )
+        async with no_growth_past_limit(session, tenant_id, SEATS):  # a viewer given a seat
+            if adding:
+                for role in adding:
+                    session.add(UserRole(tenant_id=tenant_id, user_id=user_id, role_id=role.id))
+                await session.flush()
+            if removing:
+                await repository.delete_user_roles(
+                    session, tenant_id, user_id, [r.id for r in removing]
+                )
         codes_after = sorted(
             ({*codes_before} | {r.code for r in adding}) - {r.code for r in removing}
         )

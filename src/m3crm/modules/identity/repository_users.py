@@ -168,12 +168,6 @@ class UserRepository(TenantRepository[User]):
         stmt = self.base_statement().where(User.email == email)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def seats_in_use(self) -> int:
-        """Users holding a seat: every user who is not deactivated."""
-        stmt = self.base_statement().where(User.status != UserStatus.DEACTIVATED)
-        count = stmt.with_only_columns(func.count(User.id)).order_by(None)
-        return int((await self.session.execute(count)).scalar_one())
-
 
 async def revoke_sessions(
     session: AsyncSession, tenant_id: TenantId, user_id: UUID, reason: str

@@ -23,6 +23,7 @@ from m3crm.kernel.db.session import Database
 from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import LimitReached
 from m3crm.kernel.ids import TenantId
+from m3crm.kernel.plan_catalog import SEATS
 from m3crm.modules.access.repository import (
     active_users_with_permission,
     holders_by_role,
@@ -33,7 +34,6 @@ from m3crm.modules.identity import repository_seats as repo
 from m3crm.modules.identity.repository_seats import FREE_ROLES
 from m3crm.modules.notify.models import Severity
 
-SEATS = "users.max"
 LIMIT_ACTION = "tenant.seat.limit_reached"
 LIMIT_FAMILY = "tenant.seat_limit_reached"
 ADMIN_PERMISSION = "user.invite"

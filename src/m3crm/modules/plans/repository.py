@@ -26,7 +26,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.ids import TenantId, new_id
-from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.plans.models import Plan, PlanFeature, TenantPlan, UsageCounter
 
 _TENANT_ID: BindParameter[UUID] = bindparam("tenant_id", type_=Uuid)
@@ -162,11 +161,3 @@ async def plan_features(session: AsyncSession, plan_id: UUID) -> list[tuple[str,
         PlanFeature.plan_id == plan_id
     )
     return [(f, v) for f, v in (await session.execute(stmt)).all()]
-
-
-async def seats_in_use(session: AsyncSession, tenant_id: TenantId) -> int:
-    """Users holding a seat: every user not deactivated (kernel `users` table)."""
-    stmt = select(func.count(User.id)).where(
-        User.tenant_id == tenant_id, User.status != UserStatus.DEACTIVATED
-    )
-    return int((await session.execute(stmt)).scalar_one())

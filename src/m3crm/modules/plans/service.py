@@ -67,17 +67,14 @@ class PlanPreview:
 
 
 async def _usage(session: AsyncSession, tenant_id: TenantId, keys: set[str]) -> dict[str, int]:
-    """Live usage per limit key: seats are counted from `users`; a monthly cap reads this
-    month's `<channel>.sent` counter; a key with a registered usage source (the module
-    owning the rows, e.g. `contacts.max`) asks it; any other key reads its own counter
-    (0 if none)."""
+    """Live usage per limit key: a monthly cap reads this month's `<channel>.sent`
+    counter; a key with a registered usage source (the module owning the rows: seats from
+    identity, `contacts.max` from contacts...) asks it; any other key reads its own
+    counter (0 if none)."""
     counters = await current_usage(session, tenant_id)
-    seats = await repository.seats_in_use(session, tenant_id)
     usage: dict[str, int] = {}
     for key in keys:
-        if key == "users.max":
-            usage[key] = seats
-        elif key.endswith(MONTHLY_CAP):
+        if key.endswith(MONTHLY_CAP):
             usage[key] = counters.get(key.removesuffix(MONTHLY_CAP) + ".sent", 0)
         elif (counted := await live_usage(session, tenant_id, key)) is not None:
             usage[key] = counted
