@@ -40,6 +40,7 @@ SHELL_PAGES = (
     ("/admin/roles/new", "admin"),
     ("/admin/dictionaries/job-titles", "admin"),
     ("/admin/entitlements", "admin"),
+    ("/admin/plan", "admin"),
     ("/admin/users/{agent}", "admin"),
     ("/admin/users/{agent}?tab=security", "admin"),
     ("/admin/users/{agent}?tab=access", "admin"),

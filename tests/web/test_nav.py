@@ -33,6 +33,7 @@ async def test_admin_sees_every_screen(client: httpx.AsyncClient, world: World) 
         "groups",
         "dictionaries",
         "entitlements",
+        "plan",
         "contacts",
         "companies",
     }

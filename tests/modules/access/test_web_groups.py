@@ -58,3 +58,16 @@ async def test_groups_negative_paths(client: httpx.AsyncClient, world: World) ->
         "/admin/groups/01900000-0000-7000-8000-000000000000", headers=cookie(world)
     )
     assert other.status_code == 404
+
+
+async def test_a_group_page_links_to_its_overrides(client: httpx.AsyncClient, world: World) -> None:
+    made = await client.post(
+        "/v1/admin/groups",
+        json={"code": "linked", "name": "Linked"},
+        headers=world.headers(world.a),
+    )
+    gid = made.json()["id"]
+    page = await client.get(f"/admin/groups/{gid}", headers=cookie(world))
+    assert f'href="/admin/entitlements?target=group:{gid}"' in page.text
+    editor = await client.get(f"/admin/entitlements?target=group:{gid}", headers=cookie(world))
+    assert editor.status_code == 200 and "Linked" in editor.text

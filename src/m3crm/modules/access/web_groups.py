@@ -72,6 +72,7 @@ async def _members_context(
         "members": members,
         "candidates": [p for p in people if p[0] not in inside],
         "can_manage": subject.can("groups.members.manage"),
+        "can_view_entitlements": subject.can("entitlements.view"),
     }
 
 

@@ -15,6 +15,7 @@ from m3crm.kernel.entitlements import (
     register_usage_recorder,
 )
 from m3crm.kernel.errors import NotFound
+from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.plan_catalog import UNLIMITED
 from m3crm.modules.plans import repository
@@ -25,6 +26,7 @@ from m3crm.modules.plans.repository import (
     plan_id_by_code,
     plan_snapshot,
 )
+from m3crm.web.nav import NavItem, register_nav
 
 MONTHLY_CAP = ".monthlyCap"
 
@@ -170,3 +172,7 @@ plan = PlanService()
 def register() -> None:
     register_entitlement_loader(plan.entitlements)
     register_usage_recorder(add_to_monthly_counter)
+    register_nav(
+        NavItem("plan", N_("Plan"), "/admin/plan", "plan.view", icon="chart",
+                section="admin", feature="plan.view", order=84)
+    )  # fmt: skip
