@@ -114,7 +114,7 @@ async def test_arabic_page_has_no_english_prose(
 async def test_detail_pages_in_arabic(
     client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
 ) -> None:
-    """Pages under an id: a notification, a background job, a group, a contact."""
+    """Pages under an id: a notification, a background job, a group, a contact, a role."""
     run = await failed_run(session, app, world.a)
     entry = await inbox_entry(session, world.a, world.a.agent_id)
     entry.title, entry.body = "تذكير", "موعد المعاينة غدًا"  # rendered in the recipient's language
@@ -139,6 +139,17 @@ async def test_detail_pages_in_arabic(
     await client.patch("/v1/me/settings", json={"locale": "ar"}, headers=world.headers(world.a))
     page = await client.get(f"/admin/groups/{group.json()['id']}", headers=cookie(world))
     assert page.status_code == 200 and '<html lang="ar" dir="rtl"' in page.text
+    finder = EnglishFinder()
+    finder.feed(page.text)
+    assert finder.found == [], finder.found[:10]
+    roles = (await client.get("/v1/admin/roles", headers=world.headers(world.a))).json()
+    manager = next(r["id"] for r in roles if r["code"] == "sales_manager")
+    renamed = await client.patch(  # role names are the workspace's data, like a group's
+        f"/v1/admin/roles/{manager}", json={"name": "مدير المبيعات"}, headers=world.headers(world.a)
+    )
+    assert renamed.status_code == 200
+    page = await client.get(f"/admin/roles/{manager}", headers=cookie(world))
+    assert page.status_code == 200 and 'data-testid="role-holders"' in page.text
     finder = EnglishFinder()
     finder.feed(page.text)
     assert finder.found == [], finder.found[:10]

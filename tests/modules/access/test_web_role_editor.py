@@ -148,3 +148,41 @@ async def test_a_role_page_shows_what_it_inherits(client: httpx.AsyncClient, wor
     page = await client.get(f"/admin/roles/{manager}", headers=cookie(world))
     assert 'data-inherited="customfields.manage"' in page.text
     assert 'data-inherited="contact.read"' not in page.text  # carried by the role itself
+
+
+async def test_give_and_take_a_role_from_its_page(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    await bind_tenant(session, world.a.id, None)
+    person = await make_user(session, tenant_id=world.a.id, email="holder@a.test", role="staff")
+    rid = await role_id(client, world, "sales_agent")
+    page = await client.get(f"/admin/roles/{rid}", headers=cookie(world))
+    assert 'id="matrix-search"' in page.text and 'data-testid="role-holders"' in page.text
+    given = await client.post(
+        f"/admin/roles/{rid}/holders", data={"user_id": str(person)}, headers=cookie(world) | HTMX
+    )
+    assert given.status_code == 200 and "holder@a.test" in given.text
+    user = await client.get(f"/v1/admin/users/{person}", headers=world.headers(world.a))
+    assert "sales_agent" in user.json()["roles"]
+    taken = await client.post(
+        f"/admin/roles/{rid}/holders/{person}/remove", headers=cookie(world) | HTMX
+    )
+    listed = taken.text.split('data-testid="role-holders"', 1)[1].split("</ul>", 1)[0]
+    assert taken.status_code == 200 and "holder@a.test" not in listed
+    own = await client.post(
+        f"/admin/roles/{await role_id(client, world, 'admin')}/holders/{world.a.admin_id}/remove",
+        headers=cookie(world) | HTMX,
+    )
+    assert own.status_code == 409 and 'role="alert"' in own.text  # one's own right to assign
+    agent = await client.post(
+        f"/admin/roles/{rid}/holders",
+        data={"user_id": str(person)},
+        headers=cookie(world, "agent") | HTMX,
+    )
+    assert agent.status_code == 403
+    theirs = await client.post(
+        f"/admin/roles/{rid}/holders",
+        data={"user_id": str(person)},
+        headers=cookie(world, tenant="b") | HTMX,
+    )
+    assert theirs.status_code == 404

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.modules.access.models import Role
 from m3crm.modules.identity.models import AuthSession, UserProfile
 from m3crm.modules.notify.models import OutboxMessage
 from m3crm.settings import Settings
@@ -514,3 +515,17 @@ async def test_make_run_demo_logins_work(api: httpx.AsyncClient, test_db: Any) -
             "/v1/auth/login", json={"email": user.email, "password": DEMO_PASSWORD}
         )
         assert response.status_code == 200, user.email
+
+
+async def test_an_arabic_workspace_gets_its_roles_named_in_arabic(
+    api: httpx.AsyncClient, database: Database
+) -> None:
+    response = await sign_up(api, locale="ar")
+    assert response.status_code == 201, response.text
+    async with database.transaction(UUID(response.json()["tenant_id"])) as session:
+        names = dict((await session.execute(select(Role.code, Role.name))).tuples().all())
+    assert names["sales_manager"] == "مدير المبيعات" and names["viewer"] == "مطّلع"
+    english = await sign_up(api)
+    async with database.transaction(UUID(english.json()["tenant_id"])) as session:
+        names = dict((await session.execute(select(Role.code, Role.name))).tuples().all())
+    assert names["sales_manager"] == "Sales Manager"

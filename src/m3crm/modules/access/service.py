@@ -13,7 +13,7 @@ against `roles.max` (422 `LIMIT_REACHED`). Every change is audited with before/a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -60,16 +60,34 @@ SUPER_ADMIN = "super_admin"
 # without it nobody could give the rights back.
 ADMIN_RIGHT = "role.assign"
 ROLES_MAX = "roles.max"
+SEEDED_ROLE_NAMES: Mapping[str, Mapping[str, str]] = {
+    "super_admin": {"en": "Super Admin", "ar": "المسؤول الأعلى"},
+    "admin": {"en": "Admin", "ar": "مسؤول"},
+    "staff": {"en": "Staff", "ar": "موظف"},
+    "sales_agent": {"en": "Sales Agent", "ar": "وكيل مبيعات"},
+    "sales_manager": {"en": "Sales Manager", "ar": "مدير المبيعات"},
+    "finance_manager": {"en": "Finance Manager", "ar": "المدير المالي"},
+    "inventory_manager": {"en": "Inventory Manager", "ar": "مدير المخزون"},
+    "marketing_manager": {"en": "Marketing Manager", "ar": "مدير التسويق"},
+    "viewer": {"en": "Viewer", "ar": "مطّلع"},
+}
+"""The seeded roles' names in each language: a new workspace gets them in its default
+language (names are the workspace's data from then on: it may rename them)."""
 
 
 class AccessService:
-    async def install_role_templates(self, session: AsyncSession, tenant_id: TenantId) -> None:
-        """Create the seeded roles (DECISIONS §1.2) with their codes; idempotent."""
+    async def install_role_templates(
+        self, session: AsyncSession, tenant_id: TenantId, locale: str = "en"
+    ) -> None:
+        """Create the seeded roles (DECISIONS §1.2) with their codes, named in `locale`
+        (English when it has no names); idempotent."""
         repo = RoleRepository(session, tenant_id)
         for code, permissions in ROLE_TEMPLATES.items():
             if await repo.by_code(code) is not None:
                 continue
-            role = repo.add(Role(code=code, name=code.replace("_", " ").title(), is_system=True))
+            names = SEEDED_ROLE_NAMES.get(code, {})
+            name = names.get(locale) or names.get("en") or code.replace("_", " ").title()
+            role = repo.add(Role(code=code, name=name, is_system=True))
             await session.flush()
             for permission in sorted(permissions):
                 session.add(

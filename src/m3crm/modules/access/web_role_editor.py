@@ -1,5 +1,7 @@
 """The role editor (§12.4, §3A): a new custom role, and one role's name and permission
-matrix — the registry's areas as fieldsets of checkboxes, each code with what it allows.
+matrix — the registry's areas as fieldsets of checkboxes, each code with what it allows,
+searchable — the codes it inherits from the roles below it, and the people holding it
+(give it to someone, take it away: `role.assign`).
 
 Rules (the service's, shown here): a built-in role's matrix is read-only (only its name
 changes); nobody grants a code they lack (403); a role anybody holds cannot be deleted
@@ -10,18 +12,19 @@ changes); nobody grants a code they lack (403); a role anybody holds cannot be d
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from m3crm.kernel.auth import AuthSubject, DbSession
-from m3crm.kernel.errors import Conflict, LimitReached, ValidationFailed
+from m3crm.kernel.errors import Conflict, DomainError, LimitReached, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.permission_codes import AREA_LABELS, PERMISSIONS, PermissionDef
-from m3crm.modules.access.api import RoleManager, RoleReader
+from m3crm.modules.access import repository
+from m3crm.modules.access.api import RoleAssigner, RoleManager, RoleReader
 from m3crm.modules.access.models import Role
 from m3crm.modules.access.schemas import RoleIn, RolePatch
 from m3crm.modules.access.service import access
@@ -129,6 +132,7 @@ async def role_page(
     role, codes, holders = await _role(session, subject, role_id)
     inherited = await access.inherited_permissions(session, subject, role_id)
     context = _context(subject, role=role, granted=codes, holders=holders, inherited=inherited)
+    context |= await _holders_context(session, subject, role)
     return render(request, "access/role.html", context)
 
 
@@ -179,3 +183,68 @@ async def delete_role(
         )  # fmt: skip
         return render(request, "access/_role_form.html", context, status_code=409)
     return Response(status_code=204, headers={"HX-Redirect": "/admin/roles"})
+
+
+async def _holders_context(
+    session: DbSession, subject: AuthSubject, role: Role, error: str | None = None
+) -> dict[str, Any]:
+    """Who holds the role directly, and (for `role.assign`) the active people it can go
+    to next."""
+    holders = await repository.role_holders(session, subject.tenant_id, role.id)
+    held = {uid for uid, _ in holders}
+    people = await repository.active_people(session, subject.tenant_id)
+    return {
+        "role": role,
+        "role_holders": holders,
+        "candidates": [p for p in people if p[0] not in held],
+        "can_assign": subject.can("role.assign"),
+        "holders_error": error,
+    }
+
+
+async def _change_holder(
+    request: Request,
+    session: DbSession,
+    subject: AuthSubject,
+    role_id: UUID,
+    user_id: UUID,
+    *,
+    give: bool,
+) -> HTMLResponse:
+    """Give or take the role through the same service as `POST /v1/admin/users/{id}/roles`;
+    a refusal (403 rights the giver lacks, 409 the last super admin or one's own right to
+    assign, 422 a seat beyond the plan) re-renders the list with why, changing nothing."""
+    role, _, _ = await _role(session, subject, role_id)
+    change = (
+        {"assign": [role.code], "remove": []} if give else {"assign": [], "remove": [role.code]}
+    )
+    try:
+        async with session.begin_nested():
+            await access.change_user_roles(session, subject, user_id, **change)
+    except DomainError as refused:
+        context = await _holders_context(session, subject, role, refused.message)
+        return render(
+            request, "access/_role_holders.html", context, status_code=refused.status_code
+        )
+    context = await _holders_context(session, subject, role)
+    return render(request, "access/_role_holders.html", context)
+
+
+@router.post("/admin/roles/{role_id}/holders", response_class=HTMLResponse)
+async def give_role(
+    request: Request,
+    role_id: UUID,
+    session: DbSession,
+    subject: RoleAssigner,
+    user_id: Annotated[UUID, Form()],
+) -> HTMLResponse:
+    """HTMX: give the role to one more person."""
+    return await _change_holder(request, session, subject, role_id, user_id, give=True)
+
+
+@router.post("/admin/roles/{role_id}/holders/{user_id}/remove", response_class=HTMLResponse)
+async def take_role(
+    request: Request, role_id: UUID, user_id: UUID, session: DbSession, subject: RoleAssigner
+) -> HTMLResponse:
+    """HTMX: take the role from one person."""
+    return await _change_holder(request, session, subject, role_id, user_id, give=False)

@@ -138,7 +138,7 @@ async def sign_up(
         raise ValidationFailed({"workspace_slug": N_("This workspace address is taken.")}) from None
     await bind_tenant(session, tenant.id, None)
     tenant_id = TenantId(tenant.id)
-    await access.install_role_templates(session, tenant_id)
+    await access.install_role_templates(session, tenant_id, tenant.default_locale)
     await plan.subscribe(session, tenant_id, SIGNUP_PLAN)
     plan_changed: dict[str, str | None] = {"plan": None}
     user = await create_user(
