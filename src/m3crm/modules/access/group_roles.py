@@ -30,9 +30,9 @@ from m3crm.kernel.entitlements import no_growth_past_limit
 from m3crm.kernel.errors import PermissionDenied, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.plan_catalog import SEATS
-from m3crm.modules.access import repository
+from m3crm.modules.access import repository, repository_groups
 from m3crm.modules.access.models import Group, Role
-from m3crm.modules.access.repository import GroupRepository
+from m3crm.modules.access.repository_groups import GroupRepository
 from m3crm.modules.access.service import SUPER_ADMIN
 
 
@@ -43,7 +43,7 @@ class GroupRoleService:
         """A group of this tenant (another tenant's id is a 404) and the roles it gives,
         by code."""
         group = await GroupRepository(session, subject.tenant_id).get_or_404(group_id)
-        return group, await repository.roles_of_group(session, subject.tenant_id, group.id)
+        return group, await repository_groups.roles_of_group(session, subject.tenant_id, group.id)
 
     async def set_roles(
         self, session: AsyncSession, subject: AuthSubject, group_id: UUID, codes: Sequence[str]
@@ -73,7 +73,7 @@ class GroupRoleService:
         codes_after = sorted(found)
         if codes_after != codes_before:
             async with no_growth_past_limit(session, tenant_id, SEATS):
-                await repository.replace_group_roles(
+                await repository_groups.replace_group_roles(
                     session, tenant_id, group.id, [found[c].id for c in codes_after]
                 )
             await record(

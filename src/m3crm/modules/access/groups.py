@@ -30,9 +30,9 @@ from m3crm.kernel.errors import (
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.plan_catalog import SEATS
-from m3crm.modules.access import repository
+from m3crm.modules.access import repository, repository_groups
 from m3crm.modules.access.models import Group, GroupMember
-from m3crm.modules.access.repository import GroupRepository
+from m3crm.modules.access.repository_groups import GroupRepository
 
 GROUPS_MAX = "groups.max"
 EDITABLE = ("name", "description", "is_active")
@@ -57,21 +57,21 @@ class GroupService:
         self, session: AsyncSession, subject: AuthSubject
     ) -> list[tuple[Group, int]]:
         """The tenant's groups with their member counts, by name."""
-        return await repository.groups_with_member_counts(session, subject.tenant_id)
+        return await repository_groups.groups_with_member_counts(session, subject.tenant_id)
 
     async def detail(
         self, session: AsyncSession, subject: AuthSubject, group_id: UUID
     ) -> tuple[Group, list[GroupMember]]:
         """A group of this tenant (another tenant's id is a 404) and its members."""
         group = await GroupRepository(session, subject.tenant_id).get_or_404(group_id)
-        return group, await repository.group_members(session, subject.tenant_id, group.id)
+        return group, await repository_groups.group_members(session, subject.tenant_id, group.id)
 
     async def groups_of_user(
         self, session: AsyncSession, subject: AuthSubject, user_id: UUID
     ) -> list[Group]:
         """The groups `user_id` belongs to in the subject's tenant, by name (another
         tenant's user simply has none here: callers fetch the user scoped first)."""
-        return await repository.groups_of_user(session, subject.tenant_id, user_id)
+        return await repository_groups.groups_of_user(session, subject.tenant_id, user_id)
 
     async def create(
         self,
@@ -126,8 +126,8 @@ class GroupService:
         """Memberships and the roles it gives go with the group; the audit row keeps who
         was in it and which roles it gave."""
         group = await GroupRepository(session, subject.tenant_id).get_or_404(group_id)
-        members = await repository.group_members(session, subject.tenant_id, group.id)
-        given = await repository.roles_of_group(session, subject.tenant_id, group.id)
+        members = await repository_groups.group_members(session, subject.tenant_id, group.id)
+        given = await repository_groups.roles_of_group(session, subject.tenant_id, group.id)
         before = _state(group) | {
             "members": sorted(str(m.user_id) for m in members),
             "roles": [role.code for role in given],
@@ -152,12 +152,12 @@ class GroupService:
         known = await repository.existing_user_ids(session, tenant_id, wanted)
         if unknown := [str(u) for u in wanted if u not in known]:
             raise ValidationFailed({"user_ids": f"Unknown user: {', '.join(unknown)}"})
-        current = await repository.group_members(session, tenant_id, group.id)
+        current = await repository_groups.group_members(session, tenant_id, group.id)
         before = sorted(str(m.user_id) for m in current)
         held = {m.user_id for m in current}
         adding = [u for u in wanted if u not in held]
         if adding:
-            given = await repository.roles_of_group(session, tenant_id, group.id)
+            given = await repository_groups.roles_of_group(session, tenant_id, group.id)
             granted = await repository.codes_carried(session, tenant_id, [r.id for r in given])
             if missing := sorted(granted - subject.permissions):
                 raise PermissionDenied(details={"permissions": missing})
@@ -177,7 +177,7 @@ class GroupService:
                 session, subject, "group.members.changed", EntityRef("group", group.id),
                 {"members": before}, {"members": after},
             )  # fmt: skip
-        return group, await repository.group_members(session, tenant_id, group.id)
+        return group, await repository_groups.group_members(session, tenant_id, group.id)
 
     async def remove_member(
         self, session: AsyncSession, subject: AuthSubject, group_id: UUID, user_id: UUID
@@ -186,9 +186,10 @@ class GroupService:
         tenant_id = subject.tenant_id
         group = await GroupRepository(session, tenant_id).get_or_404(group_id)
         before = sorted(
-            str(m.user_id) for m in await repository.group_members(session, tenant_id, group.id)
+            str(m.user_id)
+            for m in await repository_groups.group_members(session, tenant_id, group.id)
         )
-        if not await repository.delete_group_member(session, tenant_id, group.id, user_id):
+        if not await repository_groups.delete_group_member(session, tenant_id, group.id, user_id):
             raise NotFound()
         after = [u for u in before if u != str(user_id)]
         await record(

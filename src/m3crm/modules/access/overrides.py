@@ -29,9 +29,9 @@ from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.plan_catalog import FEATURES, LIMIT_KEYS
 from m3crm.kernel.tenancy.repository import user_by_id
-from m3crm.modules.access import repository
+from m3crm.modules.access import repository_groups, repository_overrides
 from m3crm.modules.access.models import EntitlementOverride, OverrideLevel
-from m3crm.modules.access.repository import GroupRepository
+from m3crm.modules.access.repository_groups import GroupRepository
 
 # The feature that gates the overrides API itself: overriding it could lock the tenant's
 # admins out of undoing the override, so it follows the plan only.
@@ -90,7 +90,7 @@ async def override_layer(
     session: AsyncSession, tenant_id: TenantId, user_id: UUID | None, plan: Entitlements
 ) -> Entitlements:
     """The kernel's `OverrideLayer` (registered by the access module)."""
-    return resolve(plan, await repository.overrides_for(session, tenant_id, user_id))[0]
+    return resolve(plan, await repository_overrides.overrides_for(session, tenant_id, user_id))[0]
 
 
 async def effective_entitlements(
@@ -99,7 +99,7 @@ async def effective_entitlements(
     """The user's entitlements and, per feature or limit key, where its value comes from:
     `plan:<code>`, `tenant override`, `group:<code>` or `user override`."""
     plan = await load_plan_entitlements(session, tenant_id)
-    return resolve(plan, await repository.overrides_for(session, tenant_id, user_id))
+    return resolve(plan, await repository_overrides.overrides_for(session, tenant_id, user_id))
 
 
 async def _check_target(
@@ -124,7 +124,7 @@ async def get_overrides(
     session: AsyncSession, subject: AuthSubject, level: OverrideLevel, target_id: UUID | None
 ) -> OverrideSet:
     await _check_target(session, subject, level, target_id)
-    rows = await repository.overrides_at(session, subject.tenant_id, level, target_id)
+    rows = await repository_overrides.overrides_at(session, subject.tenant_id, level, target_id)
     return OverrideSet(
         features={r.key: r.enabled for r in rows if r.enabled is not None},
         limits={r.key: r.limit_value for r in rows if r.limit_value is not None},
@@ -167,7 +167,7 @@ async def set_overrides(
     await check_writable(session, subject, level, target_id)
     _validate(overrides)
     before = await get_overrides(session, subject, level, target_id)
-    await repository.replace_overrides(
+    await repository_overrides.replace_overrides(
         session, subject.tenant_id, level, target_id, overrides.features, overrides.limits
     )
     after = await get_overrides(session, subject, level, target_id)
@@ -245,9 +245,9 @@ async def precedence_table(
     await check_user(session, user_id)
     tenant_id = subject.tenant_id
     plan = await load_plan_entitlements(session, tenant_id)
-    rows = await repository.overrides_for(session, tenant_id, user_id)
+    rows = await repository_overrides.overrides_for(session, tenant_id, user_id)
     found, reasons = resolve(plan, rows)
-    groups = tuple(await repository.active_groups_of_user(session, tenant_id, user_id))
+    groups = tuple(await repository_groups.active_groups_of_user(session, tenant_id, user_id))
     layers = _layers(rows)
     tenant = layers.get((OverrideLevel.TENANT, None), {})
     user = layers.get((OverrideLevel.USER, None), {})

@@ -1,4 +1,7 @@
-"""Every query on the access tables."""
+"""Queries on roles, role holdings (direct and through groups), permissions and groups.
+
+Entitlement overrides are in `repository_overrides`, record visibility in
+`repository_visibility`."""
 
 from __future__ import annotations
 
@@ -26,17 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.repository import TenantRepository
 from m3crm.kernel.tenancy.models import User, UserStatus
-from m3crm.kernel.visibility import Scope
 from m3crm.modules.access.models import (
-    EntitlementOverride,
     Group,
     GroupMember,
     GroupRole,
-    OverrideLevel,
     Role,
     RoleHierarchy,
     RolePermission,
-    RoleRecordScope,
     UserRole,
 )
 
@@ -271,14 +270,6 @@ def user_ids_holding(tenant_id: TenantId, role_code: str) -> Select[UUID]:
     )
 
 
-def user_ids_in_group(tenant_id: TenantId, group_id: UUID) -> Select[UUID]:
-    """A subquery of the ids of the members of one of the tenant's groups (another
-    tenant's group id matches nobody)."""
-    return select(GroupMember.user_id).where(
-        GroupMember.tenant_id == tenant_id, GroupMember.group_id == group_id
-    )
-
-
 async def active_users_with_permission(
     session: AsyncSession, tenant_id: TenantId, code: str, *, limit: int = 50
 ) -> list[UUID]:
@@ -301,14 +292,6 @@ async def active_users_with_permission(
     return list((await session.execute(stmt)).scalars())
 
 
-class GroupRepository(TenantRepository[Group]):
-    model = Group
-
-    async def by_code(self, code: str) -> Group | None:
-        stmt = self.base_statement().where(Group.code == code)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-
 class RoleHierarchyRepository(TenantRepository[RoleHierarchy]):
     model = RoleHierarchy
 
@@ -321,48 +304,6 @@ async def count_rows(
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def groups_with_member_counts(
-    session: AsyncSession, tenant_id: TenantId
-) -> list[tuple[Group, int]]:
-    """Every group of the tenant with its member count, by name."""
-    members = (
-        select(func.count(GroupMember.id))
-        .where(GroupMember.tenant_id == Group.tenant_id, GroupMember.group_id == Group.id)
-        .correlate(Group)
-        .scalar_subquery()
-    )
-    stmt = (
-        select(Group, members).where(Group.tenant_id == tenant_id).order_by(Group.name, Group.code)
-    )
-    return [(group, int(count)) for group, count in (await session.execute(stmt)).all()]
-
-
-async def group_members(
-    session: AsyncSession, tenant_id: TenantId, group_id: UUID
-) -> list[GroupMember]:
-    """The memberships of one group, oldest first."""
-    stmt = (
-        select(GroupMember)
-        .where(GroupMember.tenant_id == tenant_id, GroupMember.group_id == group_id)
-        .order_by(GroupMember.added_at, GroupMember.id)
-    )
-    return list((await session.execute(stmt)).scalars())
-
-
-async def groups_of_user(session: AsyncSession, tenant_id: TenantId, user_id: UUID) -> list[Group]:
-    """The groups (active or not) the user is a member of, by name."""
-    stmt = (
-        select(Group)
-        .join(
-            GroupMember,
-            (GroupMember.tenant_id == Group.tenant_id) & (GroupMember.group_id == Group.id),
-        )
-        .where(Group.tenant_id == tenant_id, GroupMember.user_id == user_id)
-        .order_by(Group.name, Group.code)
-    )
-    return list((await session.execute(stmt)).scalars())
-
-
 async def existing_user_ids(
     session: AsyncSession, tenant_id: TenantId, user_ids: Sequence[UUID]
 ) -> set[UUID]:
@@ -371,22 +312,6 @@ async def existing_user_ids(
         return set()
     stmt = select(User.id).where(User.tenant_id == tenant_id, User.id.in_(user_ids))
     return set((await session.execute(stmt)).scalars())
-
-
-async def delete_group_member(
-    session: AsyncSession, tenant_id: TenantId, group_id: UUID, user_id: UUID
-) -> bool:
-    """Remove one membership; whether there was one."""
-    result = await session.execute(
-        delete(GroupMember)
-        .where(
-            GroupMember.tenant_id == tenant_id,
-            GroupMember.group_id == group_id,
-            GroupMember.user_id == user_id,
-        )
-        .returning(GroupMember.id)
-    )
-    return result.first() is not None
 
 
 async def hierarchy_edges(session: AsyncSession, tenant_id: TenantId) -> list[RoleHierarchy]:
@@ -404,62 +329,6 @@ async def lock_hierarchy(session: AsyncSession, tenant_id: TenantId) -> None:
     concurrent edges cannot each pass the cycle check and together close a cycle."""
     key = func.hashtextextended(literal(f"role_hierarchy:{tenant_id}"), 0)
     await session.execute(select(func.pg_advisory_xact_lock(key)))
-
-
-def subordinate_user_ids_query(tenant_id: TenantId, user_id: UUID) -> Select[UUID]:
-    """Ids of the users holding a role strictly below one of the roles `user_id` holds,
-    at any depth, `user_id` excluded; a subquery for visibility filters. Both sides are
-    `role_holdings`: a role held through an active group places its holder above (or
-    below) as a direct one does. The recursive step uses `UNION`, so it ends even on a
-    (refused, but defended against) cycle."""
-    below = (
-        select(RoleHierarchy.child_role_id.label("role_id"))
-        .where(
-            RoleHierarchy.tenant_id == tenant_id,
-            RoleHierarchy.parent_role_id.in_(held_role_ids(tenant_id, user_id)),
-        )
-        .cte("below", recursive=True)
-    )
-    below = below.union(
-        select(RoleHierarchy.child_role_id).where(
-            RoleHierarchy.tenant_id == tenant_id, RoleHierarchy.parent_role_id == below.c.role_id
-        )
-    )
-    held = role_holdings(tenant_id).subquery("held")
-    return (
-        select(held.c.user_id)
-        .where(held.c.role_id.in_(select(below.c.role_id)), held.c.user_id != user_id)
-        .distinct()
-    )
-
-
-def group_peer_user_ids_query(tenant_id: TenantId, user_id: UUID) -> Select[UUID]:
-    """Ids of the users sharing an active group with `user_id`, `user_id` excluded; a
-    subquery for visibility filters. An inactive group joins nobody."""
-    mine = (
-        select(GroupMember.group_id)
-        .join(
-            Group, (Group.tenant_id == GroupMember.tenant_id) & (Group.id == GroupMember.group_id)
-        )
-        .where(
-            GroupMember.tenant_id == tenant_id,
-            GroupMember.user_id == user_id,
-            Group.is_active.is_(True),
-        )
-    )
-    return (
-        select(GroupMember.user_id)
-        .where(
-            GroupMember.tenant_id == tenant_id,
-            GroupMember.group_id.in_(mine),
-            GroupMember.user_id != user_id,
-        )
-        .distinct()
-    )
-
-
-async def user_ids_of(session: AsyncSession, query: Select[UUID]) -> set[UUID]:
-    return set((await session.execute(query)).scalars())
 
 
 async def role_holders(
@@ -521,188 +390,6 @@ async def holders_by_role(
     return {code: int(n) for code, n in (await session.execute(stmt)).all()}
 
 
-async def members_by_group(
-    session: AsyncSession, tenant_id: TenantId, user_ids: Select[UUID]
-) -> dict[str, int]:
-    """How many of `user_ids` (a subquery of user ids) belong to each active group, by
-    group code; groups with none of them are left out."""
-    stmt = (
-        select(Group.code, func.count(func.distinct(GroupMember.user_id)))
-        .join(
-            GroupMember,
-            (GroupMember.tenant_id == Group.tenant_id) & (GroupMember.group_id == Group.id),
-        )
-        .where(
-            Group.tenant_id == tenant_id,
-            Group.is_active.is_(True),
-            GroupMember.user_id.in_(user_ids),
-        )
-        .group_by(Group.code)
-        .order_by(Group.code)
-    )
-    return {code: int(n) for code, n in (await session.execute(stmt)).all()}
-
-
-async def scopes_of(
-    session: AsyncSession, tenant_id: TenantId, user_id: UUID, record_type: str
-) -> frozenset[Scope]:
-    """The scopes the roles the user holds (`role_holdings`: directly or through an
-    active group) grant for `record_type` (a role without a row grants `all`); empty for
-    a user without roles."""
-    held = held_role_ids(tenant_id, user_id).subquery("held")
-    stmt = (
-        select(func.coalesce(RoleRecordScope.scope, Scope.ALL.value))
-        .select_from(held)
-        .outerjoin(
-            RoleRecordScope,
-            (RoleRecordScope.tenant_id == tenant_id)
-            & (RoleRecordScope.role_id == held.c.role_id)
-            & (RoleRecordScope.record_type == record_type),
-        )
-    )
-    return frozenset(Scope(value) for value in (await session.execute(stmt)).scalars())
-
-
-async def role_scopes(
-    session: AsyncSession, tenant_id: TenantId, role_id: UUID
-) -> dict[str, Scope]:
-    stmt = select(RoleRecordScope.record_type, RoleRecordScope.scope).where(
-        RoleRecordScope.tenant_id == tenant_id, RoleRecordScope.role_id == role_id
-    )
-    return {record_type: scope for record_type, scope in (await session.execute(stmt)).all()}
-
-
-async def replace_role_scopes(
-    session: AsyncSession, tenant_id: TenantId, role_id: UUID, scopes: dict[str, Scope]
-) -> None:
-    """Make the role's rows exactly `scopes` (a type left out grants `all`)."""
-    await session.execute(
-        delete(RoleRecordScope).where(
-            RoleRecordScope.tenant_id == tenant_id, RoleRecordScope.role_id == role_id
-        )
-    )
-    session.add_all(
-        RoleRecordScope(tenant_id=tenant_id, role_id=role_id, record_type=t, scope=s)
-        for t, s in scopes.items()
-        if s is not Scope.ALL
-    )
-    await session.flush()
-
-
-def _target(level: OverrideLevel, target_id: UUID | None) -> ColumnElement[bool]:
-    return (
-        (EntitlementOverride.level == level)
-        & (
-            EntitlementOverride.group_id == target_id
-            if level is OverrideLevel.GROUP
-            else EntitlementOverride.group_id.is_(None)
-        )
-        & (
-            EntitlementOverride.user_id == target_id
-            if level is OverrideLevel.USER
-            else EntitlementOverride.user_id.is_(None)
-        )
-    )
-
-
-async def overrides_at(
-    session: AsyncSession, tenant_id: TenantId, level: OverrideLevel, target_id: UUID | None
-) -> list[EntitlementOverride]:
-    """The override rows of one level and target (the tenant, a group or a user)."""
-    stmt = (
-        select(EntitlementOverride)
-        .where(EntitlementOverride.tenant_id == tenant_id, _target(level, target_id))
-        .order_by(EntitlementOverride.key)
-    )
-    return list((await session.execute(stmt)).scalars())
-
-
-async def replace_overrides(
-    session: AsyncSession,
-    tenant_id: TenantId,
-    level: OverrideLevel,
-    target_id: UUID | None,
-    features: dict[str, bool],
-    limits: dict[str, int],
-) -> None:
-    """Make the rows of one level and target exactly `features` and `limits`."""
-    await session.execute(
-        delete(EntitlementOverride).where(
-            EntitlementOverride.tenant_id == tenant_id, _target(level, target_id)
-        )
-    )
-    await session.flush()
-    group_id = target_id if level is OverrideLevel.GROUP else None
-    user_id = target_id if level is OverrideLevel.USER else None
-    rows: list[tuple[str, bool | None, int | None]]
-    rows = [(key, enabled, None) for key, enabled in features.items()]
-    rows += [(key, None, value) for key, value in limits.items()]
-    session.add_all(
-        EntitlementOverride(
-            tenant_id=tenant_id,
-            level=level,
-            group_id=group_id,
-            user_id=user_id,
-            key=key,
-            enabled=enabled,
-            limit_value=value,
-        )
-        for key, enabled, value in rows
-    )
-    await session.flush()
-
-
-async def overrides_for(
-    session: AsyncSession, tenant_id: TenantId, user_id: UUID | None
-) -> list[tuple[EntitlementOverride, str | None]]:
-    """The rows that apply to `user_id` (tenant rows, rows of the active groups the user
-    is in, the user's rows), each with its group's code; only tenant rows without a user."""
-    applies = EntitlementOverride.level == OverrideLevel.TENANT
-    if user_id is not None:
-        groups = select(GroupMember.group_id).where(
-            GroupMember.tenant_id == tenant_id, GroupMember.user_id == user_id
-        )
-        applies = (
-            applies
-            | (
-                (EntitlementOverride.level == OverrideLevel.USER)
-                & (EntitlementOverride.user_id == user_id)
-            )
-            | (
-                (EntitlementOverride.level == OverrideLevel.GROUP)
-                & EntitlementOverride.group_id.in_(groups)
-                & Group.is_active.is_(True)
-            )
-        )
-    stmt = (
-        select(EntitlementOverride, Group.code)
-        .outerjoin(
-            Group,
-            (Group.tenant_id == EntitlementOverride.tenant_id)
-            & (Group.id == EntitlementOverride.group_id),
-        )
-        .where(EntitlementOverride.tenant_id == tenant_id, applies)
-        .order_by(Group.code, EntitlementOverride.key)
-    )
-    return [(row, code) for row, code in (await session.execute(stmt)).all()]
-
-
-async def people_of_group(
-    session: AsyncSession, tenant_id: TenantId, group_id: UUID
-) -> list[tuple[UUID, str, str]]:
-    """(user id, name, e-mail) of the group's members, by name."""
-    stmt = (
-        select(User.id, User.full_name, User.email)
-        .join(
-            GroupMember,
-            (GroupMember.tenant_id == User.tenant_id) & (GroupMember.user_id == User.id),
-        )
-        .where(GroupMember.tenant_id == tenant_id, GroupMember.group_id == group_id)
-        .order_by(User.full_name, User.email)
-    )
-    return [(uid, name, str(email)) for uid, name, email in (await session.execute(stmt)).all()]
-
-
 async def active_people(session: AsyncSession, tenant_id: TenantId) -> list[tuple[UUID, str, str]]:
     """(user id, name, e-mail) of the tenant's active users, by name (for pickers)."""
     stmt = (
@@ -712,89 +399,3 @@ async def active_people(session: AsyncSession, tenant_id: TenantId) -> list[tupl
         .limit(1000)
     )
     return [(uid, name, str(email)) for uid, name, email in (await session.execute(stmt)).all()]
-
-
-async def active_groups_of_user(
-    session: AsyncSession, tenant_id: TenantId, user_id: UUID
-) -> list[tuple[UUID, str, str]]:
-    """(group id, code, name) of the active groups `user_id` is in, by code: the groups
-    whose overrides apply to them (`overrides_for`), in the same order."""
-    stmt = (
-        select(Group.id, Group.code, Group.name)
-        .join(
-            GroupMember,
-            (GroupMember.tenant_id == Group.tenant_id) & (GroupMember.group_id == Group.id),
-        )
-        .where(
-            Group.tenant_id == tenant_id,
-            Group.is_active.is_(True),
-            GroupMember.user_id == user_id,
-        )
-        .order_by(Group.code)
-    )
-    return [(gid, code, name) for gid, code, name in (await session.execute(stmt)).all()]
-
-
-async def roles_of_group(session: AsyncSession, tenant_id: TenantId, group_id: UUID) -> list[Role]:
-    """The roles the group gives its members, by code."""
-    stmt = (
-        select(Role)
-        .join(GroupRole, (GroupRole.tenant_id == Role.tenant_id) & (GroupRole.role_id == Role.id))
-        .where(Role.tenant_id == tenant_id, GroupRole.group_id == group_id)
-        .order_by(Role.code)
-    )
-    return list((await session.execute(stmt)).scalars())
-
-
-async def replace_group_roles(
-    session: AsyncSession, tenant_id: TenantId, group_id: UUID, role_ids: Sequence[UUID]
-) -> None:
-    """Make `role_ids` exactly the roles the group gives."""
-    await session.execute(
-        delete(GroupRole).where(GroupRole.tenant_id == tenant_id, GroupRole.group_id == group_id)
-    )
-    session.add_all(
-        GroupRole(tenant_id=tenant_id, group_id=group_id, role_id=role_id)
-        for role_id in dict.fromkeys(role_ids)
-    )
-    await session.flush()
-
-
-async def groups_giving_role(
-    session: AsyncSession, tenant_id: TenantId, role_id: UUID
-) -> list[str]:
-    """The codes of the groups (active or not) giving the role, by code."""
-    stmt = (
-        select(Group.code)
-        .join(
-            GroupRole, (GroupRole.tenant_id == Group.tenant_id) & (GroupRole.group_id == Group.id)
-        )
-        .where(Group.tenant_id == tenant_id, GroupRole.role_id == role_id)
-        .order_by(Group.code)
-    )
-    return list((await session.execute(stmt)).scalars())
-
-
-async def group_roles_of_user(
-    session: AsyncSession, tenant_id: TenantId, user_id: UUID
-) -> list[tuple[str, Role]]:
-    """(group code, role) for each role the user holds through an active group they are
-    in (the group half of `role_holdings`), by group code then role code."""
-    stmt = (
-        select(Group.code, Role)
-        .join(
-            GroupMember,
-            (GroupMember.tenant_id == Group.tenant_id) & (GroupMember.group_id == Group.id),
-        )
-        .join(
-            GroupRole, (GroupRole.tenant_id == Group.tenant_id) & (GroupRole.group_id == Group.id)
-        )
-        .join(Role, (Role.tenant_id == GroupRole.tenant_id) & (Role.id == GroupRole.role_id))
-        .where(
-            Group.tenant_id == tenant_id,
-            Group.is_active.is_(True),
-            GroupMember.user_id == user_id,
-        )
-        .order_by(Group.code, Role.code)
-    )
-    return [(code, role) for code, role in (await session.execute(stmt)).all()]

@@ -12,17 +12,13 @@ from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.errors import ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.visibility import RECORD_TYPES, Scope, ScopeSource
-from m3crm.modules.access import repository
-from m3crm.modules.access.repository import (
-    RoleRepository,
-    group_peer_user_ids_query,
-    subordinate_user_ids_query,
-)
+from m3crm.modules.access import repository_visibility
+from m3crm.modules.access.repository import RoleRepository
 
 SOURCE = ScopeSource(
-    scopes=repository.scopes_of,
-    group_peers=group_peer_user_ids_query,
-    subordinates=subordinate_user_ids_query,
+    scopes=repository_visibility.scopes_of,
+    group_peers=repository_visibility.group_peer_user_ids_query,
+    subordinates=repository_visibility.subordinate_user_ids_query,
 )
 
 
@@ -32,7 +28,7 @@ async def role_scopes(
     """The role's scope for every registered record type (`all` where none is set).
     Another tenant's role is a 404."""
     await RoleRepository(session, subject.tenant_id).get_or_404(role_id)
-    stored = await repository.role_scopes(session, subject.tenant_id, role_id)
+    stored = await repository_visibility.role_scopes(session, subject.tenant_id, role_id)
     return {t: stored.get(t, Scope.ALL) for t in sorted(RECORD_TYPES)}
 
 
@@ -45,7 +41,7 @@ async def set_role_scopes(
     if unknown:
         raise ValidationFailed({"scopes": N_("There is no such record type.")})
     before = await role_scopes(session, subject, role_id)
-    await repository.replace_role_scopes(session, subject.tenant_id, role_id, scopes)
+    await repository_visibility.replace_role_scopes(session, subject.tenant_id, role_id, scopes)
     after = await role_scopes(session, subject, role_id)
     if after != before:
         await record(

@@ -45,7 +45,13 @@ from m3crm.kernel.plan_catalog import SEATS
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.kernel.tenancy.repository import user_by_id
 from m3crm.kernel.visibility import register_scope_source
-from m3crm.modules.access import overrides, repository, scopes
+from m3crm.modules.access import (
+    overrides,
+    repository,
+    repository_groups,
+    repository_visibility,
+    scopes,
+)
 from m3crm.modules.access.groups import GROUPS_MAX, groups_in_use
 from m3crm.modules.access.models import Role, RoleHierarchy, RolePermission, UserRole
 from m3crm.modules.access.repository import (
@@ -129,7 +135,7 @@ class AccessService:
             raise NotFound()
         tenant_id = subject.tenant_id
         direct = (await repository.roles_of_users(session, tenant_id, [user_id])).get(user_id, [])
-        through = await repository.group_roles_of_user(session, tenant_id, user_id)
+        through = await repository_groups.group_roles_of_user(session, tenant_id, user_id)
         held = {role.id: role for role in direct} | {role.id: role for _, role in through}
         groups_of: dict[UUID, set[str]] = {}
         for group_code, role in through:
@@ -184,7 +190,7 @@ class AccessService:
         return repository.user_ids_holding(tenant_id, role_code)
 
     def user_ids_in_group(self, tenant_id: TenantId, group_id: UUID) -> Select[UUID]:
-        return repository.user_ids_in_group(tenant_id, group_id)
+        return repository_groups.user_ids_in_group(tenant_id, group_id)
 
     async def is_last_super_admin(
         self, session: AsyncSession, tenant_id: TenantId, user: User
@@ -356,7 +362,7 @@ class AccessService:
                 N_("This role is in use: give its users another role first."),
                 details={"users": [{"id": str(uid), "email": email} for uid, email in holders]},
             )
-        if giving := await repository.groups_giving_role(session, tenant_id, role.id):
+        if giving := await repository_groups.groups_giving_role(session, tenant_id, role.id):
             raise Conflict(
                 N_("Groups give this role to their members: take it off those groups first."),
                 details={"groups": giving},
@@ -531,8 +537,8 @@ async def subordinate_user_ids(
     """Users holding a role below one of `user_id`'s roles in the hierarchy, at any
     depth; never `user_id` itself (a `subtree` scope adds "me" on its own). Backs the
     `subtree` record visibility scope; moving a user between roles counts at once."""
-    return await repository.user_ids_of(
-        session, repository.subordinate_user_ids_query(tenant_id, user_id)
+    return await repository_visibility.user_ids_of(
+        session, repository_visibility.subordinate_user_ids_query(tenant_id, user_id)
     )
 
 
@@ -541,8 +547,8 @@ async def group_peer_user_ids(
 ) -> set[UUID]:
     """Users sharing an active group with `user_id`; never `user_id` itself. Backs the
     `group` record visibility scope."""
-    return await repository.user_ids_of(
-        session, repository.group_peer_user_ids_query(tenant_id, user_id)
+    return await repository_visibility.user_ids_of(
+        session, repository_visibility.group_peer_user_ids_query(tenant_id, user_id)
     )
 
 

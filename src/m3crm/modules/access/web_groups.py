@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from m3crm.kernel.auth import AuthSubject, DbSession
 from m3crm.kernel.errors import Conflict, LimitReached, PermissionDenied, ValidationFailed
 from m3crm.kernel.i18n import N_
-from m3crm.modules.access import repository
+from m3crm.modules.access import repository, repository_groups
 from m3crm.modules.access.api import GroupManager, GroupReader, MemberManager
 from m3crm.modules.access.group_roles import group_roles
 from m3crm.modules.access.groups import groups
@@ -64,7 +64,7 @@ async def _members_context(
     session: DbSession, subject: AuthSubject, group_id: UUID
 ) -> dict[str, Any]:
     group, _ = await groups.detail(session, subject, group_id)
-    members = await repository.people_of_group(session, subject.tenant_id, group.id)
+    members = await repository_groups.people_of_group(session, subject.tenant_id, group.id)
     inside = {uid for uid, _, _ in members}
     people = await repository.active_people(session, subject.tenant_id)
     return {

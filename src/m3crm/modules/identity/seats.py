@@ -24,11 +24,8 @@ from m3crm.kernel.entitlements import load_entitlements
 from m3crm.kernel.errors import LimitReached
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.plan_catalog import SEATS
-from m3crm.modules.access.repository import (
-    active_users_with_permission,
-    holders_by_role,
-    members_by_group,
-)
+from m3crm.modules.access.repository import active_users_with_permission, holders_by_role
+from m3crm.modules.access.repository_groups import members_by_group
 from m3crm.modules.identity import notices
 from m3crm.modules.identity import repository_seats as repo
 from m3crm.modules.identity.repository_seats import FREE_ROLES
