@@ -45,15 +45,15 @@ from m3crm.kernel.errors import (
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.inputs import StorableModel
 from m3crm.kernel.ratelimit import RateLimiter
-from m3crm.modules.identity import authentication, repository, sessions, twofa
+from m3crm.modules.identity import authentication, email_links, repository, sessions, twofa
 from m3crm.modules.identity.authentication import (
     Authenticator,
     Client,
-    InvalidToken,
     SecondFactorInvalid,
     SecondFactorRequired,
     WorkspaceRequired,
 )
+from m3crm.modules.identity.one_time import InvalidToken
 from m3crm.modules.identity.secrets import token_tenant
 from m3crm.modules.identity.sessions import Issued, TokenReused
 from m3crm.modules.notify.deps import NotifierDep
@@ -359,7 +359,7 @@ async def logout(
 @router.post("/verify-email", response_model=VerifiedOut, responses=error_responses(InvalidToken))
 async def verify_email(body: TokenIn, request: Request, session: DbSession) -> VerifiedOut:
     await limit(request, "token.ip", client_of(request).ip or "?")
-    user = await authentication.verify_email(session, body.token)
+    user = await email_links.verify_email(session, body.token)
     return VerifiedOut(user_id=user.id, is_verified=user.is_verified)
 
 
@@ -373,7 +373,7 @@ async def resend_verification(
 ) -> None:
     await limit(request, "reset.account", str(subject.user_id))
     if not subject.user.is_verified:
-        await authentication.send_verification(session, settings, notifier, subject.user)
+        await email_links.send_verification(session, settings, notifier, subject.user)
 
 
 @router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED)
@@ -387,7 +387,7 @@ async def forgot_password(
     """Always 202: whether the e-mail exists is never revealed."""
     await limit(request, "reset.ip", client_of(request).ip or "?")
     await limit(request, "reset.account", body.email.strip().lower())
-    await authentication.request_password_reset(
+    await email_links.request_password_reset(
         database, settings, notifier, body.email, body.workspace
     )
 
@@ -399,7 +399,7 @@ async def forgot_password(
 )
 async def reset_password(body: ResetIn, request: Request, session: DbSession) -> None:
     await limit(request, "token.ip", client_of(request).ip or "?")
-    await authentication.reset_password(session, body.token, body.password)
+    await email_links.reset_password(session, body.token, body.password)
 
 
 SessionsReader = Annotated[AuthSubject, Depends(require("session.read.self"))]

@@ -25,8 +25,8 @@ from m3crm.kernel.ids import TenantId
 from m3crm.kernel.inputs import StorableModel
 from m3crm.modules.identity import invites, repository, seats, sessions
 from m3crm.modules.identity.api_auth import TokenOut, client_of, limit, respond
-from m3crm.modules.identity.authentication import InvalidToken
 from m3crm.modules.identity.models import Invite
+from m3crm.modules.identity.one_time import InvalidToken
 from m3crm.modules.identity.secrets import token_tenant
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.settings import Settings

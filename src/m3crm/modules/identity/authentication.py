@@ -1,5 +1,5 @@
-"""Sign-up, sign-in (password, workspace choice, second factor), e-mail verification and
-password reset (spec §1.4, §1.6).
+"""Sign-up and sign-in (password, workspace choice, second factor) (spec §1.4, §1.6);
+the e-mail links (verification, password reset, welcome) are in `email_links`.
 
 Sign-in runs before any tenant is known. The workspaces where an e-mail may sign in come
 from a SECURITY DEFINER lookup (ids, slug, name only); the password is then checked in
@@ -16,14 +16,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
-from m3crm.kernel.audit import Actor, EntityRef, SystemActor
+from m3crm.kernel.audit import EntityRef, SystemActor
 from m3crm.kernel.db.session import Database, bind_tenant
 from m3crm.kernel.entitlements import record_monthly_usage
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
@@ -32,16 +31,16 @@ from m3crm.kernel.ids import TenantId
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.kernel.tenancy.service import create_tenant, create_user
 from m3crm.modules.access.service import access
-from m3crm.modules.identity import repository, sessions
+from m3crm.modules.identity import one_time, repository, sessions
+from m3crm.modules.identity.email_links import send_verification
 from m3crm.modules.identity.models import OneTimeToken, TokenPurpose, UserProfile
 from m3crm.modules.identity.secrets import (
+    check_password,
     code_matches,
     hash_code,
     hash_password,
     hash_token,
     new_code,
-    new_token,
-    password_problem,
     token_tenant,
     verify_password,
 )
@@ -52,9 +51,6 @@ from m3crm.modules.notify.models import Channel
 from m3crm.modules.plans.service import plan
 from m3crm.settings import Settings
 
-VERIFY_EMAIL_HOURS = 48
-RESET_MINUTES = 30
-WELCOME_DAYS = 7
 """How long an administrator-created account's set-password link lasts (as an invitation)."""
 CHALLENGE_MINUTES = 5
 CHALLENGE_MAX_ATTEMPTS = 5
@@ -90,12 +86,6 @@ class SecondFactorInvalid(DomainError):
     default_message = N_("The code is not correct or has expired.")
 
 
-class InvalidToken(DomainError):
-    status_code = 400
-    code = "TOKEN_INVALID"
-    default_message = N_("This link is invalid or has expired.")
-
-
 @dataclass(frozen=True, slots=True)
 class Client:
     ip: str | None
@@ -104,12 +94,6 @@ class Client:
 
 SecondFactorCheck = Callable[[AsyncSession, UUID, str, str], Awaitable[bool]]
 """`(session, user_id, method, code) -> ok`; provided by the 2FA part (`twofa`)."""
-
-
-def check_password(password: str, email: str, field: str = "password") -> None:
-    problem = password_problem(password, email)
-    if problem:
-        raise ValidationFailed({field: problem})
 
 
 async def sign_up(
@@ -165,193 +149,6 @@ async def sign_up(
     return await sessions.start_session(
         session, settings, user, ip=client.ip, user_agent=client.user_agent
     )
-
-
-async def _one_time(
-    session: AsyncSession, user: User, purpose: TokenPurpose, lifetime: timedelta,
-    data: dict[str, Any] | None = None,
-) -> str:  # fmt: skip
-    token, digest = new_token(user.tenant_id)
-    session.add(
-        OneTimeToken(
-            tenant_id=user.tenant_id,
-            user_id=user.id,
-            purpose=purpose,
-            token_hash=digest,
-            expires_at=datetime.now(UTC) + lifetime,
-            data=data or {},
-        )
-    )
-    await session.flush()
-    return token
-
-
-async def send_verification(
-    session: AsyncSession, settings: Settings, notifier: Notifier, user: User
-) -> None:
-    token = await _one_time(
-        session, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=VERIFY_EMAIL_HOURS)
-    )
-    await notifier.dispatch(
-        session,
-        SystemActor(TenantId(user.tenant_id), user.id),
-        DispatchRequest(
-            channel=Channel.EMAIL,
-            to=user.email,
-            family="auth.verify_email",
-            payload={
-                "verify_url": f"{settings.base_url.rstrip('/')}/verify-email?token={token}",
-                "name": user.full_name,
-            },
-            locale=user.locale,
-            correlation_key=f"verify-email:{hash_token(token)[:32]}",
-        ),
-    )
-
-
-async def _bind_token(session: AsyncSession, token: str) -> None:
-    tenant_id = token_tenant(token)
-    if tenant_id is None:
-        raise InvalidToken()
-    await bind_tenant(session, tenant_id, None)
-
-
-async def _usable(session: AsyncSession, token: str, purpose: TokenPurpose) -> OneTimeToken:
-    """The token's row, locked; refused when unknown, used or expired. Callers mark it
-    used only once everything else has been checked (a refused form keeps its link)."""
-    await _bind_token(session, token)
-    row = await repository.one_time_token(session, hash_token(token), purpose)
-    if row is None or row.used_at is not None or row.expires_at <= datetime.now(UTC):
-        raise InvalidToken()
-    return row
-
-
-async def verify_email(session: AsyncSession, token: str) -> User:
-    row = await _usable(session, token, TokenPurpose.VERIFY_EMAIL)
-    user = await repository.user(session, row.user_id)
-    if user is None:
-        raise InvalidToken()
-    row.used_at = datetime.now(UTC)
-    if not user.is_verified:
-        user.is_verified = True
-        await audit.record(
-            session, SystemActor(TenantId(user.tenant_id), user.id), "user.verified",
-            EntityRef("user", user.id), before={"is_verified": False}, after={"is_verified": True},
-        )  # fmt: skip
-    return user
-
-
-async def send_password_reset(
-    session: AsyncSession, settings: Settings, notifier: Notifier, user: User, actor: Actor
-) -> None:
-    """A reset link by e-mail to `user` (the forgotten-password flow, and an admin's
-    "reset password"); audited as `auth.password_reset.requested` by `actor`."""
-    token = await _one_time(
-        session, user, TokenPurpose.RESET_PASSWORD, timedelta(minutes=RESET_MINUTES)
-    )
-    base = settings.base_url.rstrip("/")
-    await notifier.dispatch(
-        session,
-        SystemActor(TenantId(user.tenant_id), user.id),
-        DispatchRequest(
-            channel=Channel.EMAIL,
-            to=user.email,
-            family="auth.password_reset",
-            payload={
-                "reset_url": f"{base}/reset-password?token={token}",
-                "name": user.full_name,
-                "minutes": RESET_MINUTES,
-            },
-            locale=user.locale,
-            correlation_key=f"reset:{hash_token(token)[:32]}",
-        ),
-    )
-    await audit.record(session, actor, "auth.password_reset.requested", EntityRef("user", user.id))
-
-
-async def send_welcome(
-    session: AsyncSession, settings: Settings, notifier: Notifier, user: User, *,
-    workspace: str, inviter: str,
-) -> None:  # fmt: skip
-    """The "choose your password" e-mail of an account an administrator created
-    (`auth.welcome`). Its link is a password-reset token that lasts `WELCOME_DAYS`, so
-    `/reset-password` sets the first password, and marks the e-mail verified: using the
-    link proves the mailbox (`reset_password`)."""
-    token = await _one_time(
-        session, user, TokenPurpose.RESET_PASSWORD, timedelta(days=WELCOME_DAYS)
-    )
-    await notifier.dispatch(
-        session,
-        SystemActor(TenantId(user.tenant_id), user.id),
-        DispatchRequest(
-            channel=Channel.EMAIL,
-            to=user.email,
-            family="auth.welcome",
-            payload={
-                "set_password_url": f"{settings.base_url.rstrip('/')}/reset-password?token={token}",
-                "name": user.full_name,
-                "workspace": workspace,
-                "inviter": inviter,
-                "days": WELCOME_DAYS,
-            },
-            locale=user.locale,
-            correlation_key=f"welcome:{hash_token(token)[:32]}",
-        ),
-    )
-
-
-async def request_password_reset(
-    database: Database, settings: Settings, notifier: Notifier, email: str, workspace: str | None
-) -> None:
-    """Send a reset link in each workspace of this e-mail (or the one named). Answers the
-    same whether or not the e-mail exists."""
-    try:
-        email = normalize_email(email, field="email")
-    except ValidationFailed:
-        return
-    async with database.transaction() as session:
-        candidates = await repository.login_candidates(session, email)
-    for candidate in candidates:
-        if workspace and candidate.slug != workspace:
-            continue
-        async with database.transaction(candidate.tenant_id, candidate.user_id) as session:
-            user = await repository.user(session, candidate.user_id)
-            if user is None:
-                continue
-            await send_password_reset(
-                session, settings, notifier, user, SystemActor(TenantId(user.tenant_id), user.id)
-            )
-
-
-async def reset_password(session: AsyncSession, token: str, password: str) -> User:
-    row = await _usable(session, token, TokenPurpose.RESET_PASSWORD)
-    user = await repository.user(session, row.user_id)
-    if user is None or user.status is UserStatus.DEACTIVATED:
-        raise InvalidToken()
-    check_password(password, user.email)
-    now = datetime.now(UTC)
-    row.used_at = now
-    user.password_hash = hash_password(password)
-    user.is_verified = True  # the link proved the address
-    profile = await _profile(session, user)
-    profile.password_changed_at = now
-    profile.failed_logins = 0
-    profile.locked_until = None
-    await repository.revoke_sessions(session, user.id, "password_reset", now)
-    await audit.record(
-        session, SystemActor(TenantId(user.tenant_id), user.id), "auth.password_reset",
-        EntityRef("user", user.id),
-    )  # fmt: skip
-    return user
-
-
-async def _profile(session: AsyncSession, user: User) -> UserProfile:
-    profile = await repository.profile(session, user.id)
-    if profile is None:
-        profile = UserProfile(tenant_id=user.tenant_id, user_id=user.id, failed_logins=0)
-        session.add(profile)
-        await session.flush()
-    return profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +210,7 @@ class Authenticator:
             if user is None:
                 verify_password(None, password)
                 return False
-            profile = await _profile(session, user)
+            profile = await repository.ensure_profile(session, user)
             locked = profile.locked_until is not None and profile.locked_until > now
             ok = verify_password(user.password_hash, password) and not locked
             actor = SystemActor(TenantId(tenant_id), user_id)
@@ -444,7 +241,7 @@ class Authenticator:
             assert user is not None
             methods = await self.methods(session, user.id)
             if methods:
-                token = await _one_time(
+                token = await one_time.issue(
                     session, user, TokenPurpose.LOGIN_CHALLENGE,
                     timedelta(minutes=CHALLENGE_MINUTES), {"methods": methods},
                 )  # fmt: skip

@@ -29,9 +29,15 @@ from m3crm.kernel.tenancy.service import create_user
 from m3crm.modules.access.repository import RoleRepository
 from m3crm.modules.access.service import access
 from m3crm.modules.identity import notices, repository, seats
-from m3crm.modules.identity.authentication import InvalidToken, check_password
 from m3crm.modules.identity.models import Invite, UserProfile
-from m3crm.modules.identity.secrets import hash_password, hash_token, new_token, token_tenant
+from m3crm.modules.identity.one_time import InvalidToken
+from m3crm.modules.identity.secrets import (
+    check_password,
+    hash_password,
+    hash_token,
+    new_token,
+    token_tenant,
+)
 from m3crm.modules.notify.addresses import normalize_email
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import Channel

@@ -51,6 +51,16 @@ async def user(session: AsyncSession, user_id: UUID) -> User | None:
     return (await session.execute(select(User).where(User.id == user_id))).scalar_one_or_none()
 
 
+async def ensure_profile(session: AsyncSession, user: User) -> UserProfile:
+    """The user's profile row, created (with defaults) when they have none yet."""
+    found = await profile(session, user.id)
+    if found is None:
+        found = UserProfile(tenant_id=user.tenant_id, user_id=user.id, failed_logins=0)
+        session.add(found)
+        await session.flush()
+    return found
+
+
 async def profile(session: AsyncSession, user_id: UUID) -> UserProfile | None:
     stmt = select(UserProfile).where(UserProfile.user_id == user_id)
     return (await session.execute(stmt)).scalar_one_or_none()

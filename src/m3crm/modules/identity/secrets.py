@@ -21,6 +21,7 @@ from uuid import UUID
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from m3crm.kernel.errors import ValidationFailed
 from m3crm.kernel.i18n import N_
 
 PASSWORD_MIN_LENGTH = 10
@@ -93,3 +94,10 @@ def hash_code(record_id: UUID, code: str) -> str:
 
 def code_matches(record_id: UUID, code: str, stored: str) -> bool:
     return hmac.compare_digest(hash_code(record_id, code), stored)
+
+
+def check_password(password: str, email: str, field: str = "password") -> None:
+    """422 on `field` when the password breaks the policy (`password_problem`)."""
+    problem = password_problem(password, email)
+    if problem:
+        raise ValidationFailed({field: problem})

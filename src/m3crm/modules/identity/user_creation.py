@@ -13,7 +13,7 @@ Invariants:
   `seats.roles_take_seat`); a refusal is 422 `LIMIT_REACHED`, which the routers report
   (`seats.report_seat_limit`).
 - The account has no password and its e-mail is unverified: the "choose your password"
-  e-mail (`authentication.send_welcome`) carries a reset link; setting the password
+  e-mail (`email_links.send_welcome`) carries a reset link; setting the password
   through it marks the e-mail verified, since it proves the mailbox.
 - Everything is written in the caller's transaction and nothing before the last check,
   so a refusal leaves no row; audited `user.created` (no secret in the diff).
@@ -38,7 +38,7 @@ from m3crm.kernel.tenancy.service import create_user
 from m3crm.modules.access.repository import role_permission_codes, roles_by_codes
 from m3crm.modules.access.service import access
 from m3crm.modules.identity import repository, seats
-from m3crm.modules.identity.authentication import send_welcome
+from m3crm.modules.identity.email_links import send_welcome
 from m3crm.modules.identity.invites import INVITABLE_ROLES_EXCLUDED
 from m3crm.modules.identity.models import UserProfile
 from m3crm.modules.identity.repository_users import UserRepository

@@ -25,7 +25,7 @@ from m3crm.kernel.pagination import Page, PageRequest
 from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.modules.access.service import access as access_service
 from m3crm.modules.identity import notices, repository, repository_seats, seats, twofa
-from m3crm.modules.identity.authentication import send_password_reset
+from m3crm.modules.identity.email_links import send_password_reset
 from m3crm.modules.identity.models import AuthSession
 from m3crm.modules.identity.repository_phone import profile_of
 from m3crm.modules.identity.repository_users import UserFilters, UserRepository, revoke_sessions

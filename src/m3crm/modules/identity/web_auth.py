@@ -27,7 +27,7 @@ from m3crm.kernel.auth import (
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
 from m3crm.kernel.i18n import N_
-from m3crm.modules.identity import authentication, invites, repository, sessions
+from m3crm.modules.identity import authentication, email_links, invites, repository, sessions
 from m3crm.modules.identity.api_auth import (
     REFRESH_COOKIE,
     SLUG_PATTERN,
@@ -39,11 +39,11 @@ from m3crm.modules.identity.api_auth import (
 )
 from m3crm.modules.identity.authentication import (
     InvalidCredentials,
-    InvalidToken,
     SecondFactorInvalid,
     SecondFactorRequired,
     WorkspaceRequired,
 )
+from m3crm.modules.identity.one_time import InvalidToken
 from m3crm.modules.identity.secrets import token_tenant
 from m3crm.modules.identity.sessions import Issued
 from m3crm.modules.notify.deps import NotifierDep
@@ -267,7 +267,7 @@ async def verify(request: Request, session: DbSession) -> HTMLResponse:
     require_same_origin(request)
     data = await _form(request)
     try:
-        await authentication.verify_email(session, data.get("token", ""))
+        await email_links.verify_email(session, data.get("token", ""))
     except InvalidToken as exc:
         return _partial(request, "_verify_form.html", {"token": "", "error": exc.message})
     return _partial(request, "_verify_form.html", {"verified": True})
@@ -287,7 +287,7 @@ async def forgot(
     data = await _form(request)
     await limit(request, "reset.ip", client_of(request).ip or "?")
     await limit(request, "reset.account", data.get("email", "").strip().lower())
-    await authentication.request_password_reset(
+    await email_links.request_password_reset(
         database, settings, notifier, data.get("email", ""), None
     )
     return _partial(request, "_email_form.html", {"sent": True})
@@ -310,7 +310,7 @@ async def reset(request: Request, session: DbSession) -> HTMLResponse:
     token = data.get("token", "")
     context = _password_context("/reset-password", token, submit_label=N_("Save the password"))
     try:
-        await authentication.reset_password(session, token, data.get("password", ""))
+        await email_links.reset_password(session, token, data.get("password", ""))
     except ValidationFailed as exc:
         return _partial(
             request, "_password_form.html", {**context, "errors": exc.details["fields"]}
