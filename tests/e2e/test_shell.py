@@ -43,6 +43,14 @@ SHELL_PAGES = (
     ("people", "/admin/users"),
     ("roles", "/admin/roles"),
     ("groups", "/admin/groups"),
+    ("new-role", "/admin/roles/new"),
+    ("entitlements", "/admin/entitlements"),
+    ("plan", "/admin/plan"),
+    ("dictionaries", "/admin/dictionaries/job-titles"),
+    ("person-profile", "/admin/users/{agent}"),
+    ("person-security", "/admin/users/{agent}?tab=security"),
+    ("person-access", "/admin/users/{agent}?tab=access"),
+    ("person-audit", "/admin/users/{agent}?tab=audit"),
     ("contacts", "/contacts"),
     ("companies", "/companies"),
 )
@@ -105,6 +113,7 @@ def test_every_shell_page_in_arabic_rtl_accessible(
     sign_in_as(page, settings, live_server, shell_tenant, "admin")
     problems: dict[str, list[str]] = {}
     for name, path in SHELL_PAGES:
+        path = path.replace("{agent}", str(shell_tenant.agent_id))
         response = page.goto(f"{live_server}{path}")
         assert response is not None and response.status == 200, (path, response)
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
