@@ -229,11 +229,18 @@ async def test_the_form_creates_and_links_to_the_person(
 ) -> None:
     page = await client.get("/admin/users", headers=cookie(world))
     assert f'hx-post="{FORM}"' in page.text
-    made = await client.post(FORM, data=form("youssef@alpha.test"), headers=cookie(world) | HTMX)
+    assert 'id="new-user-job_title_code"' in page.text
+    made = await client.post(
+        FORM,
+        data=form("youssef@alpha.test") | {"job_title_code": "broker", "department_code": ""},
+        headers=cookie(world) | HTMX,
+    )
     assert made.status_code == 201, made.text
     created = {u["email"]: u for u in await listed(client, world)}["youssef@alpha.test"]
     assert f'href="/admin/users/{created["id"]}"' in made.text
     assert created["roles"] == ["staff"]
+    person = await client.get(f"/admin/users/{created['id']}", headers=cookie(world))
+    assert 'data-testid="job-title"' in person.text and "Broker" in person.text
     assert len(await welcome_mails(session, world, "youssef@alpha.test")) == 1
 
 
@@ -246,6 +253,9 @@ async def test_the_form_shows_refusals_beside_their_field(
     assert 'value="not-an-address"' in bad.text  # what was typed stays
     no_name = await client.post(FORM, data=form("n@alpha.test", full_name=""), headers=headers)
     assert no_name.status_code == 422 and 'id="new-user-full_name-error"' in no_name.text
+    odd_title = form("n@alpha.test") | {"job_title_code": "astronaut"}
+    odd = await client.post(FORM, data=odd_title, headers=headers)
+    assert odd.status_code == 422 and 'id="new-user-job_title_code-error"' in odd.text
     no_role = await client.post(FORM, data=form("n@alpha.test", roles=[]), headers=headers)
     assert no_role.status_code == 422 and 'id="new-user-roles-error"' in no_role.text
     taken = await client.post(FORM, data=form("member@alpha.test"), headers=headers)

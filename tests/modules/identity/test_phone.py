@@ -551,3 +551,32 @@ async def test_counted_attempts_survive_a_refusal(
         )
     ).all()
     assert left == []
+
+
+async def test_job_title_and_department_chosen_on_the_profile_page(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    page = await client.get("/account/profile", headers=cookie(world))
+    assert 'name="job_title_code"' in page.text and 'value="sales_agent"' in page.text
+    saved = await client.post(
+        "/account/profile",
+        data={"full_name": "Admin A", "locale": "en", "job_title_code": "sales_agent"},
+        headers=htmx(world),
+    )
+    assert saved.status_code == 200 and 'value="sales_agent" selected' in saved.text
+    me = await client.get("/v1/me/profile", headers=world.headers(world.a))
+    assert me.json()["job_title_code"] == "sales_agent"
+    refused = await client.post(
+        "/account/profile",
+        data={"full_name": "Renamed", "locale": "en", "job_title_code": "astronaut"},
+        headers=htmx(world),
+    )
+    assert refused.status_code == 422 and 'id="profile-job_title_code-error"' in refused.text
+    again = await client.get("/v1/me/profile", headers=world.headers(world.a))
+    assert again.json()["full_name"] == "Admin A"  # nothing of the refused form was kept
+    cleared = await client.post(
+        "/account/profile", data={"full_name": "Admin A", "locale": "en"}, headers=htmx(world)
+    )
+    assert cleared.status_code == 200
+    after = await client.get("/v1/me/profile", headers=world.headers(world.a))
+    assert after.json()["job_title_code"] is None

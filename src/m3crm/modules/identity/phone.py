@@ -51,7 +51,7 @@ from m3crm.kernel.ids import new_id
 from m3crm.modules.identity import repository_phone as repo
 from m3crm.modules.identity.models import PhoneVerification, PhoneVerificationStatus
 from m3crm.modules.identity.secrets import code_matches, hash_code, new_code
-from m3crm.modules.identity.work_codes import set_work_codes
+from m3crm.modules.identity.work_codes import check_work_codes, set_work_codes
 from m3crm.modules.notify.addresses import normalize_e164
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import Channel
@@ -388,7 +388,8 @@ async def update_profile(
 ) -> ProfileView:
     """Change one's own name, language, job title and department (`None` leaves a field as
     it is; in `work_codes`, a field given as `None` is cleared); audited
-    `user.profile.updated` when something changed."""
+    `user.profile.updated` when something changed. Codes are checked first: a refused one
+    changes nothing."""
     user = subject.user
     changes: dict[str, str | None] = {}
     if full_name is not None:
@@ -402,6 +403,7 @@ async def update_profile(
         if locale not in SUPPORTED_LOCALES:
             raise ValidationFailed({"locale": N_("Choose one of the offered languages.")})
         changes["locale"] = locale
+    await check_work_codes(session, subject.tenant_id, work_codes or {})  # before any change
     before = {key: getattr(user, key) for key in changes}
     for key, value in changes.items():
         setattr(user, key, value)

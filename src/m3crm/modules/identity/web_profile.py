@@ -28,6 +28,7 @@ from m3crm.modules.identity.phone import (
     PhoneAttemptsExceeded,
     PhoneCodeRefused,
 )
+from m3crm.modules.identity.work_codes import WORK_CODE_LABELS, work_code_choices
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.modules.notify.models import Channel
 from m3crm.web.templating import render
@@ -49,19 +50,31 @@ def _field_errors(error: ValidationFailed) -> dict[str, str]:
 # --- profile form ----------------------------------------------------------------------
 
 
-def _form_context(
+async def _form_context(
+    session: DbSession,
+    subject: AuthSubject,
     profile: phone.ProfileView,
     *,
     saved: bool = False,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The account form: name, language, job title and department (choices from the
+    coded dictionaries, labelled in the person's language)."""
+    current = {
+        "full_name": profile.full_name,
+        "locale": profile.locale,
+        "job_title_code": profile.job_title_code or "",
+        "department_code": profile.department_code or "",
+    }
     return {
         "profile": profile,
         "saved": saved,
         "errors": errors or {},
-        "values": values or {"full_name": profile.full_name, "locale": profile.locale},
+        "values": values or current,
         "locale_choices": [(code, locale_name(code)) for code in SUPPORTED_LOCALES],
+        "work_choices": await work_code_choices(session, subject.tenant_id, profile.locale),
+        "work_labels": WORK_CODE_LABELS,
     }
 
 
@@ -111,7 +124,10 @@ def _card(request: Request, context: dict[str, Any], status_code: int = 200) -> 
 async def profile_page(request: Request, session: DbSession, subject: Subject) -> HTMLResponse:
     request.state.locale = subject.user.locale
     profile = await phone.read_profile(session, subject)
-    context = {**_form_context(profile), "card": await _card_context(session, subject)}
+    context = {
+        **await _form_context(session, subject, profile),
+        "card": await _card_context(session, subject),
+    }
     return render(request, "identity/profile.html", context)
 
 
@@ -122,20 +138,32 @@ async def save_profile(
     subject: Subject,
     full_name: FormText = "",
     locale: Annotated[str, Form(max_length=8)] = "",
+    job_title_code: Annotated[str, Form(max_length=40)] = "",
+    department_code: Annotated[str, Form(max_length=40)] = "",
 ) -> HTMLResponse:
-    """Save name and language; a new language reloads the whole page in it."""
+    """Save name, language, job title and department (an empty choice clears it); a new
+    language reloads the whole page in it."""
     request.state.locale = subject.user.locale
     before = subject.user.locale
-    values = {"full_name": full_name, "locale": locale}
+    values = {
+        "full_name": full_name,
+        "locale": locale,
+        "job_title_code": job_title_code,
+        "department_code": department_code,
+    }
+    work = {"job_title_code": job_title_code or None, "department_code": department_code or None}
     try:
         profile = await phone.update_profile(
-            session, subject, full_name=full_name, locale=locale or None
+            session, subject, full_name=full_name, locale=locale or None, work_codes=work
         )
     except ValidationFailed as invalid:
         current = await phone.read_profile(session, subject)
-        context = _form_context(current, errors=_field_errors(invalid), values=values)
+        context = await _form_context(
+            session, subject, current, errors=_field_errors(invalid), values=values
+        )
         return render(request, "identity/_profile_form.html", context, status_code=422)
-    response = render(request, "identity/_profile_form.html", _form_context(profile, saved=True))
+    context = await _form_context(session, subject, profile, saved=True)
+    response = render(request, "identity/_profile_form.html", context)
     if profile.locale != before:
         response.headers["HX-Refresh"] = "true"
     return response

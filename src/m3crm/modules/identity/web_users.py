@@ -30,6 +30,7 @@ from m3crm.modules.identity.api_invites import SettingsDep
 from m3crm.modules.identity.api_users import AdminUserIn, UserCreator, UserReader
 from m3crm.modules.identity.invites import INVITABLE_ROLES_EXCLUDED
 from m3crm.modules.identity.users import STATUS_LABELS, PeopleQuery, UserChanges, user_admin
+from m3crm.modules.identity.work_codes import WORK_CODE_LABELS, work_code_choices
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.web.filters import BlankIsNone
 from m3crm.web.forms import field_errors, parse_form
@@ -71,6 +72,8 @@ async def _new_user_context(
             if role.code not in INVITABLE_ROLES_EXCLUDED
         ],
         "locale_choices": [(code, locale_name(code)) for code in SUPPORTED_LOCALES],
+        "work_choices": await work_code_choices(session, subject.tenant_id, subject.card.locale),
+        "work_labels": WORK_CODE_LABELS,
         "new_user": values or {"roles": [], "locale": subject.tenant.default_locale},
         "new_user_fields": fields or {},
         "new_user_error": error,
@@ -233,6 +236,8 @@ async def create_person(
         "full_name": str(form.get("full_name", "")),
         "roles": [str(r) for r in form.getlist("roles")],
         "locale": str(form.get("locale", "")) or None,
+        "job_title_code": str(form.get("job_title_code", "")) or None,
+        "department_code": str(form.get("department_code", "")) or None,
     }
     try:
         async with session.begin_nested():  # a refusal leaves nothing behind

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.modules.dictionaries.schemas import CODE_PATTERN
 from m3crm.modules.dictionaries.service import DictionaryKind, dictionaries
@@ -56,6 +57,25 @@ async def set_work_codes(
 class WorkCode:
     code: str
     label: str
+
+
+WORK_CODE_LABELS: Final[Mapping[str, str]] = MappingProxyType(
+    {"job_title_code": N_("Job title"), "department_code": N_("Department")}
+)
+
+
+async def work_code_choices(
+    session: AsyncSession, tenant_id: TenantId, locale: str
+) -> dict[str, list[tuple[str, str]]]:
+    """Per profile field, the `(code, label)` a person may choose now: the active entries
+    the tenant sees, in dictionary order, labelled in `locale` (as `work_codes_of`)."""
+    choices: dict[str, list[tuple[str, str]]] = {}
+    for field, kind in WORK_CODE_FIELDS.items():
+        entries = await dictionaries.list_entries(session, tenant_id, kind)
+        choices[field] = [
+            (e.code, e.label_ar if locale == "ar" and e.label_ar else e.label_en) for e in entries
+        ]
+    return choices
 
 
 async def work_codes_of(
