@@ -60,6 +60,14 @@ class ValidationFailed(DomainError):
     def __init__(self, field_errors: dict[str, str], message: str | None = None) -> None:
         super().__init__(message, details={"fields": field_errors})
 
+    @classmethod
+    def unknown(cls, field: str, message: str, values: list[str]) -> ValidationFailed:
+        """A refusal of values that name nothing (unknown codes or ids): the translatable
+        `message` on `field`, the values themselves in `details.unknown`."""
+        refused = cls({field: message})
+        refused.details["unknown"] = values
+        return refused
+
 
 class PlanRequired(DomainError):
     status_code = 402

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m3crm.kernel import audit
 from m3crm.kernel.auth import AuthSubject, entitlements_of
 from m3crm.kernel.errors import NotFound, PermissionDenied, ValidationFailed
+from m3crm.kernel.i18n import N_
 from m3crm.kernel.pagination import Page, PageRequest
 from m3crm.kernel.runs.models import OperationRun, RunStatus
 from m3crm.kernel.runs.queue import defer_run_job
@@ -46,7 +47,7 @@ class RunService:
         """
         handler = get_handler(type)
         if handler is None:
-            raise ValidationFailed({"type": f"Unknown run type {type!r}."})
+            raise ValidationFailed({"type": N_("There is no such kind of background work.")})
         if permission != handler.permission:
             raise ValueError(f"run {type!r} needs {handler.permission!r}, not {permission!r}")
         if not subject.can(permission):

@@ -59,7 +59,7 @@ class GroupRoleService:
         wanted = list(dict.fromkeys(codes))
         found = {r.code: r for r in await repository.roles_by_codes(session, tenant_id, wanted)}
         if unknown := [c for c in wanted if c not in found]:
-            raise ValidationFailed({"roles": f"Unknown role: {', '.join(unknown)}"})
+            raise ValidationFailed.unknown("roles", N_("Choose roles from the list."), unknown)
         if SUPER_ADMIN in found:
             raise ValidationFailed(
                 {"roles": N_("The super admin role is given to people, not to groups.")}

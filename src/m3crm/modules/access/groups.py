@@ -151,7 +151,9 @@ class GroupService:
             raise ValidationFailed({"user_ids": N_("Choose at least one user.")})
         known = await repository.existing_user_ids(session, tenant_id, wanted)
         if unknown := [str(u) for u in wanted if u not in known]:
-            raise ValidationFailed({"user_ids": f"Unknown user: {', '.join(unknown)}"})
+            raise ValidationFailed.unknown(
+                "user_ids", N_("Choose people of your organisation."), unknown
+            )
         current = await repository_groups.group_members(session, tenant_id, group.id)
         before = sorted(str(m.user_id) for m in current)
         held = {m.user_id for m in current}

@@ -233,10 +233,10 @@ class AccessService:
             found = {r.code: r for r in await repository.roles_by_codes(session, tenant_id, codes)}
             unknown = [c for c in codes if c not in found]
             if unknown:
-                errors[field] = f"Unknown role: {', '.join(unknown)}"
+                errors[field] = N_("Choose roles from the list.")
             roles.update(found)
-        if both := set(wanted["assign"]) & set(wanted["remove"]):
-            errors["remove"] = f"Both assigned and removed: {', '.join(sorted(both))}"
+        if set(wanted["assign"]) & set(wanted["remove"]):
+            errors["remove"] = N_("A role cannot be given and taken away at once.")
         if errors:
             raise ValidationFailed(errors)
 
@@ -379,9 +379,9 @@ class AccessService:
         caller does not hold (nobody hands out rights they lack)."""
         codes = sorted(set(permissions))
         if unknown := [c for c in codes if c not in PERMISSIONS]:
-            invalid = ValidationFailed({"permissions": N_("Choose permissions from the list.")})
-            invalid.details["unknown"] = unknown
-            raise invalid
+            raise ValidationFailed.unknown(
+                "permissions", N_("Choose permissions from the list."), unknown
+            )
         if missing := sorted(set(codes) - subject.permissions):
             raise PermissionDenied(details={"permissions": missing})
         return codes
