@@ -62,6 +62,8 @@ def test_a_personal_override_wins_in_the_preview(
     page.locator("#override-target").select_option(f"user:{office.person}")
     editor = page.locator("#overrides-editor")
     expect(editor).to_have_attribute("data-level", "user")
+    editor.get_by_label("Find a feature or limit").fill("roles.m")
+    expect(editor.locator('input[name="limit:groups.max"]')).to_be_hidden()
     editor.locator('input[name="limit:roles.max"]').fill("4")
     editor.get_by_role("button", name="Save").click()
     expect(editor.get_by_role("status")).to_contain_text("✓")
