@@ -60,6 +60,7 @@ class UserCard:
     readable after the request's transaction rolled back (error pages), when the ORM
     `user` is expired."""
 
+    id: UUID
     email: str
     full_name: str
     locale: str
@@ -81,7 +82,8 @@ class AuthSubject:
 
     @property
     def user_id(self) -> UUID:
-        return self.user.id
+        """From the card: readable after the request's transaction ended (error handlers)."""
+        return self.card.id
 
     def can(self, code: str) -> bool:
         return code in self.permissions
@@ -191,7 +193,7 @@ async def _load(
         user=user,
         tenant=tenant,
         permissions=frozenset(codes or ()),
-        card=UserCard(email=user.email, full_name=user.full_name, locale=user.locale),
+        card=UserCard(id=user.id, email=user.email, full_name=user.full_name, locale=user.locale),
     )
     if session_id is None:
         return _Loaded(subject, True)

@@ -23,12 +23,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.errors import LimitReached, MonthlyCapReached, PlanRequired
 from m3crm.kernel.ids import TenantId
+
+if TYPE_CHECKING:
+    from m3crm.kernel.audit import Actor
+    from m3crm.kernel.db.session import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,26 @@ async def no_growth_past_limit(
             limit = (await load_entitlements(session, tenant_id)).limits.get(key, 0)
             if after > limit:
                 raise LimitReached(key, limit)
+
+
+LimitReporter = Callable[["Database", "Actor", LimitReached], Awaitable[None]]
+_limit_reporters: dict[str, LimitReporter] = {}
+
+
+def register_limit_reporter(key: str, reporter: LimitReporter) -> None:
+    """Let the module owning limit `key` record its refusals (the seats: audited
+    `tenant.seat.limit_reached`, admins told). Idempotent per key."""
+    _limit_reporters[key] = reporter
+
+
+async def report_limit_refusal(database: Database, actor: Actor, refused: LimitReached) -> None:
+    """Hand a refused limit to its reporter, if the key has one. The kernel's error
+    handler calls it for every `LimitReached` an authenticated request ends with; a screen
+    that catches the refusal to show it in place calls it itself. Reporters run in a
+    transaction of their own (the refused request's rolls back) and never raise."""
+    reporter = _limit_reporters.get(str(refused.details.get("key")))
+    if reporter is not None:
+        await reporter(database, actor, refused)
 
 
 def require_monthly_cap(value_after: int, cap_key: str, entitlements: Entitlements) -> None:

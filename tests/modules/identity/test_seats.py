@@ -6,9 +6,10 @@ import asyncio
 from uuid import UUID, uuid4
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from m3crm.kernel.audit import AuditLog
 from m3crm.kernel.db.session import Database, bind_tenant
 from m3crm.kernel.errors import LimitReached
 from m3crm.kernel.tenancy.models import User, UserStatus
@@ -147,8 +148,17 @@ async def test_a_refused_seat_is_told_to_the_admins_by_mail_and_inbox(
         assert sorted(c.value for c in rows) == ["email", "inbox"]
 
 
+async def seat_refusals(database: Database, world: World) -> int:
+    """`tenant.seat.limit_reached` rows of Bravo (written in transactions of their own)."""
+    async with database.transaction(world.b.id) as own:
+        found = await own.scalar(
+            select(func.count(AuditLog.id)).where(AuditLog.action == seats.LIMIT_ACTION)
+        )
+    return int(found or 0)
+
+
 async def test_a_role_that_would_take_a_seat_beyond_the_limit_is_refused(
-    client: httpx.AsyncClient, session: AsyncSession, world: World
+    client: httpx.AsyncClient, session: AsyncSession, database: Database, world: World
 ) -> None:
     """Bravo (DevFree, three seats) is full. A viewer holds no seat; giving them a paid
     role — directly or through a group — would take a fourth: 422, and nothing changes.
@@ -162,10 +172,12 @@ async def test_a_role_that_would_take_a_seat_beyond_the_limit_is_refused(
     seats_row = next(x for x in plan["limits"] if x["key"] == "users.max")
     assert seats_row["usage"] == 3  # the plan screen counts seats as the seats screen does
 
+    reported = await seat_refusals(database, world)
     direct = await client.post(
         f"/v1/admin/users/{viewer}/roles", json={"assign": ["staff"]}, headers=h
     )
     assert direct.status_code == 422 and direct.json()["error"]["code"] == "LIMIT_REACHED"
+    assert await seat_refusals(database, world) == reported + 1  # audited, admins told
     roles = await client.get(f"/v1/admin/users/{viewer}", headers=h)
     assert roles.json()["roles"] == ["viewer"]
 

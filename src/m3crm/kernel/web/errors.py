@@ -16,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from m3crm.kernel.errors import DomainError
+from m3crm.kernel.entitlements import report_limit_refusal
+from m3crm.kernel.errors import DomainError, LimitReached
 from m3crm.kernel.i18n import N_
 
 log = structlog.get_logger("m3crm.errors")
@@ -85,6 +86,9 @@ def install_error_handlers(app: FastAPI, render_html: HtmlRenderer) -> None:
 
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
+        subject = getattr(request.state, "subject", None)
+        if isinstance(exc, LimitReached) and subject is not None:
+            await report_limit_refusal(request.app.state.database, subject, exc)
         return respond(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
     async def validation_error(request: Request, exc: Exception) -> Response:

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from m3crm.kernel.auth import AuthSubject, DbSession
+from m3crm.kernel.entitlements import report_limit_refusal
 from m3crm.kernel.errors import Conflict, DomainError, LimitReached, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.permission_codes import AREA_LABELS, PERMISSIONS, PermissionDef
@@ -222,6 +223,8 @@ async def _change_holder(
         async with session.begin_nested():
             await access.change_user_roles(session, subject, user_id, **change)
     except DomainError as refused:
+        if isinstance(refused, LimitReached):  # shown here, so reported here
+            await report_limit_refusal(request.app.state.database, subject, refused)
         context = await _holders_context(session, subject, role, refused.message)
         return render(
             request, "access/_role_holders.html", context, status_code=refused.status_code

@@ -9,8 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
-from m3crm.kernel.audit import Actor, SystemActor
+from m3crm.kernel.audit import SystemActor
 from m3crm.kernel.auth import AuthSubject, DbSession, get_settings_dep, require
+from m3crm.kernel.entitlements import report_limit_refusal
 from m3crm.kernel.errors import (
     Conflict,
     InvalidTransition,
@@ -23,7 +24,7 @@ from m3crm.kernel.errors import (
 )
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.inputs import StorableModel
-from m3crm.modules.identity import invites, repository, seats, sessions
+from m3crm.modules.identity import invites, repository, sessions
 from m3crm.modules.identity.api_auth import TokenOut, client_of, limit, respond
 from m3crm.modules.identity.models import Invite
 from m3crm.modules.identity.one_time import InvalidToken
@@ -83,25 +84,15 @@ def _out(row: Invite) -> InviteOut:
 )
 async def invite_user(
     body: InviteIn,
-    request: Request,
     session: DbSession,
     subject: Inviter,
     settings: SettingsDep,
     notifier: NotifierDep,
 ) -> InviteOut:
-    try:
-        row = await invites.invite(
-            session, settings, notifier, subject, email=body.email, roles=body.roles
-        )
-    except LimitReached as refused:
-        await record_seat_limit(request, subject, refused)
-        raise
+    row = await invites.invite(
+        session, settings, notifier, subject, email=body.email, roles=body.roles
+    )
     return _out(row)
-
-
-async def record_seat_limit(request: Request, actor: Actor, refused: LimitReached) -> None:
-    """`tenant.seat.limit_reached` audited and admins notified (`seats.report_seat_limit`)."""
-    await seats.report_seat_limit(request.app.state.database, actor, refused)
 
 
 @router.get("/invites", response_model=list[InviteOut])
@@ -155,8 +146,9 @@ async def accept_invite(
         )
     except LimitReached as refused:
         tenant_id = token_tenant(body.token)
-        if tenant_id is not None:
-            await record_seat_limit(request, SystemActor(TenantId(tenant_id), None), refused)
+        if tenant_id is not None:  # no signed-in subject: the error handler cannot report it
+            actor = SystemActor(TenantId(tenant_id), None)
+            await report_limit_refusal(request.app.state.database, actor, refused)
         raise
     issued = await sessions.start_session(
         session, settings, user, ip=client.ip, user_agent=client.user_agent

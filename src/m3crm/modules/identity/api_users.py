@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 
 from m3crm.kernel.auth import AuthSubject, DbSession, get_settings_dep, require
@@ -192,7 +192,6 @@ async def list_users(
 )
 async def create_user(
     body: AdminUserIn,
-    request: Request,
     session: DbSession,
     subject: UserCreator,
     settings: Annotated[Settings, Depends(get_settings_dep)],
@@ -202,11 +201,7 @@ async def create_user(
     (valid 7 days; using it verifies the e-mail). Takes a seat (422 `LIMIT_REACHED`,
     reported to the admins); 409 when the e-mail is a user's or has a pending invitation;
     403 when a role grants permissions the caller lacks. Audited `user.created`."""
-    try:
-        created = await user_creation.create(session, settings, notifier, subject, body.new_user())
-    except LimitReached as refused:
-        await seats.report_seat_limit(request.app.state.database, subject, refused)
-        raise
+    created = await user_creation.create(session, settings, notifier, subject, body.new_user())
     return AdminUserOut.of(created)
 
 
@@ -221,7 +216,7 @@ async def get_user(user_id: UUID, session: DbSession, subject: UserReader) -> Ad
     responses=error_responses(NotFound, Conflict, LimitReached),
 )
 async def update_user(
-    user_id: UUID, body: AdminUserPatch, request: Request, session: DbSession, subject: UserEditor
+    user_id: UUID, body: AdminUserPatch, session: DbSession, subject: UserEditor
 ) -> AdminUserOut:
     """Audited as `user.updated` (profile) and `user.suspended` / `user.deactivated` /
     `user.reinstated` (status). Suspending or deactivating ends the user's sessions."""
@@ -232,11 +227,7 @@ async def update_user(
         reassign_to=body.reassign_to,
         work_codes={f: getattr(body, f) for f in WORK_CODE_FIELDS if f in body.model_fields_set},
     )
-    try:
-        return AdminUserOut.of(await user_admin.update(session, subject, user_id, changes))
-    except LimitReached as refused:
-        await seats.report_seat_limit(request.app.state.database, subject, refused)
-        raise
+    return AdminUserOut.of(await user_admin.update(session, subject, user_id, changes))
 
 
 @router.delete(
@@ -281,17 +272,11 @@ async def deactivate_user_now(
     response_model=AdminUserOut,
     responses=error_responses(NotFound, Conflict, InvalidTransition, LimitReached),
 )
-async def reinstate_user(
-    user_id: UUID, request: Request, session: DbSession, subject: Reinstater
-) -> AdminUserOut:
+async def reinstate_user(user_id: UUID, session: DbSession, subject: Reinstater) -> AdminUserOut:
     """Back to active; a deactivated user needs a free seat (422 `LIMIT_REACHED`)."""
-    try:
-        return AdminUserOut.of(
-            await user_admin.transition(session, subject, user_id, UserStatus.ACTIVE)
-        )
-    except LimitReached as refused:
-        await seats.report_seat_limit(request.app.state.database, subject, refused)
-        raise
+    return AdminUserOut.of(
+        await user_admin.transition(session, subject, user_id, UserStatus.ACTIVE)
+    )
 
 
 @router.post(

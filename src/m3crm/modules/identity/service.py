@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from m3crm.kernel.auth import register_session_check
-from m3crm.kernel.entitlements import register_usage_source
+from m3crm.kernel.entitlements import register_limit_reporter, register_usage_source
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.plan_catalog import SEATS
-from m3crm.modules.identity import repository_seats
+from m3crm.modules.identity import repository_seats, seats
 from m3crm.modules.identity.preferences import shell_preferences
 from m3crm.modules.identity.repository import session_live_query
 from m3crm.modules.identity.search import USERS_PROVIDER
@@ -18,6 +18,7 @@ from m3crm.web.shell import register_preferences_loader
 
 def register() -> None:
     register_usage_source(SEATS, repository_seats.seats_used, lock=repository_seats.lock_seats)
+    register_limit_reporter(SEATS, seats.report_seat_limit)
     register_session_check(session_live_query)
     register_preferences_loader(shell_preferences)
     for command in (

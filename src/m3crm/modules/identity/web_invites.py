@@ -17,10 +17,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from m3crm.kernel.auth import AuthSubject, DbSession
+from m3crm.kernel.entitlements import report_limit_refusal
 from m3crm.kernel.errors import Conflict, DomainError, LimitReached, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.modules.access.service import access
-from m3crm.modules.identity import invites, repository, seats
+from m3crm.modules.identity import invites, repository
 from m3crm.modules.identity.api_invites import Inviter, SettingsDep
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.web.templating import render
@@ -83,7 +84,7 @@ async def invite_person(
         context = await _context(session, subject, fields=fields)
         return _partial(request, context, invalid.status_code)
     except LimitReached as refused:
-        await seats.report_seat_limit(request.app.state.database, subject, refused)
+        await report_limit_refusal(request.app.state.database, subject, refused)
         context = await _context(session, subject, error=SEATS_FULL)
         return _partial(request, context, refused.status_code)
     except Conflict as refused:

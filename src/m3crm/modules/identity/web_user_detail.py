@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m3crm.kernel.audit import AuditLog
 from m3crm.kernel.auth import AuthSubject, DbSession, get_settings_dep
 from m3crm.kernel.entitlements import load_user_entitlements
-from m3crm.kernel.errors import Conflict, LimitReached, PermissionDenied, ValidationFailed
+from m3crm.kernel.errors import Conflict, PermissionDenied, ValidationFailed
 from m3crm.kernel.i18n import N_, format_decimal
 from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, PageRequest
 from m3crm.kernel.plan_catalog import LIMIT_KEYS, UNLIMITED
@@ -35,7 +35,7 @@ from m3crm.modules.access.groups import groups
 from m3crm.modules.access.service import access
 from m3crm.modules.audit.repository import AuditFilters
 from m3crm.modules.audit.service import audit
-from m3crm.modules.identity import preferences, seats
+from m3crm.modules.identity import preferences
 from m3crm.modules.identity.api_users import (
     Deactivator,
     LogoutForcer,
@@ -314,9 +314,6 @@ async def _change_status(
     except ValidationFailed as refused:
         refusal = {"action": STATUS_ACTIONS[target], "fields": refused.details.get("fields", {})}
         status_code = 422
-    except LimitReached as refused:
-        await seats.report_seat_limit(request.app.state.database, subject, refused)
-        raise
     if refusal is not None:
         found = await user_admin.get(session, subject, user_id)
     notice = STATUS_NOTICES[target] if refusal is None else None

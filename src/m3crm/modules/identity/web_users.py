@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import StringConstraints
 
 from m3crm.kernel.auth import AuthSubject, DbSession, entitlements_of
+from m3crm.kernel.entitlements import report_limit_refusal
 from m3crm.kernel.errors import Conflict, LimitReached, PermissionDenied, ValidationFailed
 from m3crm.kernel.i18n import N_, SUPPORTED_LOCALES, locale_name
 from m3crm.kernel.pagination import CURSOR_PATTERN, PageRequest
@@ -253,7 +254,7 @@ async def create_person(
         )  # fmt: skip
         return _new_user_partial(request, context, invalid.status_code)
     except LimitReached as refused:
-        await seats.report_seat_limit(request.app.state.database, subject, refused)
+        await report_limit_refusal(request.app.state.database, subject, refused)
         context = await _new_user_context(
             session, subject, values=values, error=NEW_USER_SEATS_FULL
         )
