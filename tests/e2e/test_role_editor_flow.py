@@ -4,48 +4,22 @@ hold that permission."""
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from uuid import UUID, uuid4
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from m3crm.kernel.db.session import bind_tenant
 from m3crm.settings import Settings
+from tests.e2e.offices import Office, make_office
 from tests.e2e.test_visibility_flow import ALPINE_READY, sign_in
-from tests.factories import SeededTenant, make_tenant, make_user
 from tests.harness import MigratedDatabase
 
 pytestmark = pytest.mark.e2e
 
 
-@dataclass(frozen=True)
-class Office:
-    tenant: SeededTenant
-    person: UUID
-
-
-async def _make_office(test_db: MigratedDatabase) -> Office:
-    engine = create_async_engine(test_db.urls.owner)
-    async with AsyncSession(engine) as session, session.begin():
-        tenant = await make_tenant(session, slug=f"roles-{uuid4().hex[:8]}", plan_code="DevPro")
-        await bind_tenant(session, tenant.id, None)
-        person = await make_user(
-            session, tenant_id=tenant.id, email="karim@roles.test", role="staff"
-        )
-    await engine.dispose()
-    return Office(tenant, person)
-
-
 @pytest.fixture(scope="session")
 def office(test_db: MigratedDatabase) -> Office:
-    """Made on a thread of its own: Playwright's event loop may already run on this one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _make_office(test_db)).result()
+    return make_office(test_db, prefix="roles", email="karim@roles.test")
 
 
 def test_a_custom_role_given_from_its_page(

@@ -7,6 +7,7 @@ e-mail verified."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,27 +35,38 @@ RESET_MINUTES = 30
 WELCOME_DAYS = 7
 
 
-async def send_verification(
-    session: AsyncSession, settings: Settings, notifier: Notifier, user: User
-) -> None:
-    token = await one_time.issue(
-        session, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=VERIFY_EMAIL_HOURS)
-    )
+async def _mail_link(
+    session: AsyncSession, settings: Settings, notifier: Notifier, user: User, *,
+    purpose: TokenPurpose, lifetime: timedelta, family: str, page: str, url_key: str,
+    key: str, payload: dict[str, Any],
+) -> None:  # fmt: skip
+    """Issue a single-use token and e-mail `user` its link (`<base>/<page>?token=…` under
+    `url_key`, with `name` and `payload`), in their language; keyed `<key>:<token digest>`
+    so a retried dispatch sends once."""
+    token = await one_time.issue(session, user, purpose, lifetime)
+    url = f"{settings.base_url.rstrip('/')}/{page}?token={token}"
     await notifier.dispatch(
         session,
         SystemActor(TenantId(user.tenant_id), user.id),
         DispatchRequest(
             channel=Channel.EMAIL,
             to=user.email,
-            family="auth.verify_email",
-            payload={
-                "verify_url": f"{settings.base_url.rstrip('/')}/verify-email?token={token}",
-                "name": user.full_name,
-            },
+            family=family,
+            payload={url_key: url, "name": user.full_name, **payload},
             locale=user.locale,
-            correlation_key=f"verify-email:{hash_token(token)[:32]}",
+            correlation_key=f"{key}:{hash_token(token)[:32]}",
         ),
     )
+
+
+async def send_verification(
+    session: AsyncSession, settings: Settings, notifier: Notifier, user: User
+) -> None:
+    await _mail_link(
+        session, settings, notifier, user, purpose=TokenPurpose.VERIFY_EMAIL,
+        lifetime=timedelta(hours=VERIFY_EMAIL_HOURS), family="auth.verify_email",
+        page="verify-email", url_key="verify_url", key="verify-email", payload={},
+    )  # fmt: skip
 
 
 async def verify_email(session: AsyncSession, token: str) -> User:
@@ -77,26 +89,12 @@ async def send_password_reset(
 ) -> None:
     """A reset link by e-mail to `user` (the forgotten-password flow, and an admin's
     "reset password"); audited as `auth.password_reset.requested` by `actor`."""
-    token = await one_time.issue(
-        session, user, TokenPurpose.RESET_PASSWORD, timedelta(minutes=RESET_MINUTES)
-    )
-    base = settings.base_url.rstrip("/")
-    await notifier.dispatch(
-        session,
-        SystemActor(TenantId(user.tenant_id), user.id),
-        DispatchRequest(
-            channel=Channel.EMAIL,
-            to=user.email,
-            family="auth.password_reset",
-            payload={
-                "reset_url": f"{base}/reset-password?token={token}",
-                "name": user.full_name,
-                "minutes": RESET_MINUTES,
-            },
-            locale=user.locale,
-            correlation_key=f"reset:{hash_token(token)[:32]}",
-        ),
-    )
+    await _mail_link(
+        session, settings, notifier, user, purpose=TokenPurpose.RESET_PASSWORD,
+        lifetime=timedelta(minutes=RESET_MINUTES), family="auth.password_reset",
+        page="reset-password", url_key="reset_url", key="reset",
+        payload={"minutes": RESET_MINUTES},
+    )  # fmt: skip
     await audit.record(session, actor, "auth.password_reset.requested", EntityRef("user", user.id))
 
 
@@ -108,27 +106,12 @@ async def send_welcome(
     (`auth.welcome`). Its link is a password-reset token that lasts `WELCOME_DAYS`, so
     `/reset-password` sets the first password, and marks the e-mail verified: using the
     link proves the mailbox (`reset_password`)."""
-    token = await one_time.issue(
-        session, user, TokenPurpose.RESET_PASSWORD, timedelta(days=WELCOME_DAYS)
-    )
-    await notifier.dispatch(
-        session,
-        SystemActor(TenantId(user.tenant_id), user.id),
-        DispatchRequest(
-            channel=Channel.EMAIL,
-            to=user.email,
-            family="auth.welcome",
-            payload={
-                "set_password_url": f"{settings.base_url.rstrip('/')}/reset-password?token={token}",
-                "name": user.full_name,
-                "workspace": workspace,
-                "inviter": inviter,
-                "days": WELCOME_DAYS,
-            },
-            locale=user.locale,
-            correlation_key=f"welcome:{hash_token(token)[:32]}",
-        ),
-    )
+    await _mail_link(
+        session, settings, notifier, user, purpose=TokenPurpose.RESET_PASSWORD,
+        lifetime=timedelta(days=WELCOME_DAYS), family="auth.welcome",
+        page="reset-password", url_key="set_password_url", key="welcome",
+        payload={"workspace": workspace, "inviter": inviter, "days": WELCOME_DAYS},
+    )  # fmt: skip
 
 
 async def request_password_reset(
