@@ -37,7 +37,7 @@ pytest: install assets locales
 
 test: lint typecheck pytest
 
-BENCHES := kernel notify identity search shell
+BENCHES := kernel floor notify identity search shell
 
 # Every benchmark an issue names; each prints its numbers (docs/PERFORMANCE.md keeps them).
 bench: install assets locales

@@ -28,13 +28,18 @@ BENCH_LIMITS = {
 """Rate limits a load test would trip at once, and no per-request log lines."""
 
 
-def server_command(port: int, *, workers: int = 1, profile: Path | None = None) -> list[str]:
-    """The uvicorn command line of the server under test."""
+PRODUCT_APP = "m3crm.app:create_app"
+
+
+def server_command(
+    port: int, *, workers: int = 1, profile: Path | None = None, app: str = PRODUCT_APP
+) -> list[str]:
+    """The uvicorn command line of the server under test (`app`: an app factory)."""
     if profile is not None and workers != 1:
         raise ValueError("profile one worker at a time")
     runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
     return [
-        sys.executable, *runner, "-m", "uvicorn", "m3crm.app:create_app", "--factory",
+        sys.executable, *runner, "-m", "uvicorn", app, "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--log-level", "warning", "--no-access-log", "--loop", "uvloop", "--http", "httptools",
     ]  # fmt: skip
@@ -70,12 +75,17 @@ def cpu_seconds(pid: int) -> float:
 
 @asynccontextmanager
 async def running_server(
-    port: int, env: Mapping[str, str], *, workers: int = 1, profile: Path | None = None
+    port: int,
+    env: Mapping[str, str],
+    *,
+    workers: int = 1,
+    profile: Path | None = None,
+    app: str = PRODUCT_APP,
 ) -> AsyncIterator[int]:
     """Start the server, wait until it listens, yield its pid, stop it (SIGINT: a clean
     shutdown, so a profile is written) when the block ends."""
     server = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
-        server_command(port, workers=workers, profile=profile),
+        server_command(port, workers=workers, profile=profile, app=app),
         env={**os.environ, **BENCH_LIMITS, **env},
         cwd=ROOT,
     )
