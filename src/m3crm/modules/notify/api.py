@@ -235,8 +235,6 @@ async def update_template(
 ) -> TemplateOut:
     template = await templates.get_template(session, template_id)
     changes = body.model_dump(exclude_unset=True)  # variables dump to plain dicts
-    if "body" in changes and changes["body"] is None:
-        raise ValidationFailed({"body": N_("The body cannot be empty.")})
     updated = await templates.update_draft(session, subject, template, changes)
     return TemplateOut.model_validate(updated)
 
