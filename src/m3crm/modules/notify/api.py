@@ -317,6 +317,7 @@ async def _record_consent(
         source=body.consent_source,
         text=body.consent_text,
     )
+    await preferences.reflect_consent(session, subject.tenant_id, who.id, body.channel, action)
     if body.channel is Channel.SMS and body.e164:
         number = normalize_e164(body.e164, field="e164")
         if action is ConsentAction.OPT_OUT:
