@@ -21,7 +21,7 @@ from m3crm.modules.notify.models import (
     OutboxMessage,
     TemplateStatus,
 )
-from m3crm.modules.notify.throttle import Throttle
+from m3crm.modules.notify.throttle import NoThrottle, Throttle
 from m3crm.modules.plans.models import UsageCounter
 from tests.conftest import World, error_code
 
@@ -164,18 +164,44 @@ async def test_same_correlation_key_never_sends_twice(
     assert await sms_usage(session, world) == before + 1
 
 
-async def test_identical_dispatch_without_key_is_deduplicated(
-    client: httpx.AsyncClient, world: World
+class FakeClock:
+    """The dispatch time, moved by the test (no sleeping)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_identical_dispatch_without_key_is_deduplicated_within_the_minute(
+    session: AsyncSession, world: World
 ) -> None:
-    body = otp_sms(mirror=False, payload={"code": "111222"})
-    first = await client.post(URL, json=body, headers=world.headers(world.a))
-    second = await client.post(URL, json=body, headers=world.headers(world.a))
-    assert second.json()["deduplicated"] is True
-    assert first.json()["messages"][0]["id"] == second.json()["messages"][0]["id"]
-    other = await client.post(
-        URL, json=otp_sms(mirror=False, payload={"code": "999000"}), headers=world.headers(world.a)
-    )
-    assert other.json()["deduplicated"] is False
+    clock = FakeClock(datetime(2031, 3, 4, 10, 15, 5, tzinfo=UTC))
+    notifier = Notifier(NoThrottle(), clock)
+    await bind_tenant(session, world.a.id, world.a.admin_id)
+
+    class Sender:
+        tenant_id = world.a.id
+        user_id = world.a.admin_id
+
+    def reminder(code: str = "111222") -> DispatchRequest:
+        return DispatchRequest(
+            channel=Channel.SMS, to=PHONE, family="otp.verify_phone", payload={"code": code}
+        )
+
+    first = await notifier.dispatch(session, Sender(), reminder())
+    clock.now += timedelta(seconds=50)
+    again = await notifier.dispatch(session, Sender(), reminder())
+    assert again.deduplicated is True
+    assert [m.id for m in again.messages] == [m.id for m in first.messages]
+    other = await notifier.dispatch(session, Sender(), reminder("999000"))
+    assert other.deduplicated is False
+
+    clock.now += timedelta(days=7)
+    next_week = await notifier.dispatch(session, Sender(), reminder())
+    assert next_week.deduplicated is False
+    assert {m.id for m in next_week.messages}.isdisjoint({m.id for m in first.messages})
 
 
 async def test_correlation_key_reused_for_another_channel_is_refused(
