@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.kernel.audit import AuditLog
 from m3crm.kernel.db.session import bind_tenant
 from m3crm.kernel.errors import RateLimited
 from m3crm.kernel.ratelimit import RateLimiter
@@ -135,6 +136,31 @@ async def test_sms_mirrors_to_email_and_inbox_in_one_group(
     assert entry["dispatch_group_id"] == result["dispatch_group_id"]
     assert entry["meta"]["auto_generated"] is False
     assert inbox.json()["unread"] >= 1
+
+
+async def group_events(session: AsyncSession, world: World, group_id: str) -> list[AuditLog]:
+    await bind_tenant(session, world.a.id, world.a.admin_id)
+    stmt = select(AuditLog).where(
+        AuditLog.action == "dispatch.group.created", AuditLog.entity_id == group_id
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def test_a_mirrored_dispatch_emits_dispatch_group_created_once(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    body = otp_sms(recipient_user_id=str(world.a.agent_id), payload={"code": "314159"})
+    first = await client.post(URL, json=body, headers=world.headers(world.a))
+    group_id = first.json()["dispatch_group_id"]
+    root = next(m["id"] for m in first.json()["messages"] if not m["is_mirror"])
+    again = await client.post(URL, json=body, headers=world.headers(world.a))
+    assert again.json()["deduplicated"] is True
+    [event] = await group_events(session, world, group_id)
+    assert event.entity_type == "dispatch_group"
+    assert event.actor_user_id == world.a.admin_id
+    assert event.after_data is not None
+    assert event.after_data["root_message_id"] == root
+    assert sorted(event.after_data["channels"]) == ["email", "inbox", "sms"]
 
 
 async def test_mirror_false_sends_only_the_channel(client: httpx.AsyncClient, world: World) -> None:

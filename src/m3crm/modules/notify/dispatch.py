@@ -290,6 +290,7 @@ class Notifier:
             skipped["inbox"] = "disabled" if plan.user else "no_recipient_user"
         if group_id is not None:
             await _set_root(session, sender.tenant_id, group_id, primary.id)
+            await _record_group_created(session, sender, group_id, primary, rows)
         for row in rows:
             DISPATCHED.labels(channel=row.channel.value, type=row.type.value).inc()
         await audit.record(
@@ -452,6 +453,26 @@ async def _create_group(session: AsyncSession, tenant_id: TenantId, key: str) ->
     )
     found = (await session.execute(stmt)).scalar_one_or_none()
     return found
+
+
+async def _record_group_created(
+    session: AsyncSession,
+    sender: Actor,
+    group_id: UUID,
+    root: OutboxMessage,
+    rows: list[OutboxMessage],
+) -> None:
+    """`dispatch.group.created` (spec §2.12), once per new group, with its channels."""
+    await audit.record(
+        session,
+        sender,
+        "dispatch.group.created",
+        EntityRef("dispatch_group", group_id),
+        after={
+            "root_message_id": str(root.id),
+            "channels": [r.channel.value for r in rows],
+        },
+    )
 
 
 async def _set_root(session: AsyncSession, tenant_id: TenantId, group_id: UUID, root: UUID) -> None:
