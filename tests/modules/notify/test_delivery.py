@@ -156,7 +156,7 @@ async def test_email_goes_to_brevo_and_webhook_marks_it_delivered(
     assert sent.status is MessageStatus.SENT
     assert sent.provider == "brevo"
     request = fakes.brevo.requests[-1]
-    assert request.headers["idempotency-key"] == str(sent.id)
+    assert request.json["headers"]["idempotencyKey"] == str(sent.id)
     assert request.json["to"] == [{"email": "buyer@example.com"}]
     assert "verify?t=abc" in request.json["textContent"]
 
@@ -445,7 +445,9 @@ async def test_killed_pump_loses_no_message_and_delivers_none_twice(
 
     final = await all_messages(database, tenant)
     assert all(m.status is MessageStatus.SENT for m in final), "a message was lost"
-    requests_per_message = Counter(r.headers["idempotency-key"] for r in fakes.brevo.requests)
+    requests_per_message = Counter(
+        r.json["headers"]["idempotencyKey"] for r in fakes.brevo.requests
+    )
     assert set(requests_per_message) == {str(m.id) for m in final}
     assert all(requests_per_message[ref] == 1 for ref in recorded_before)
     assert len(fakes.brevo.accepted) == total  # the provider delivered each message once
