@@ -206,6 +206,44 @@ async def test_bounce_suppresses_the_address(
         assert list(suppressed) == ["full@example.com"]
 
 
+@pytest.mark.parametrize(
+    ("event", "status", "suppressed"),
+    [
+        ("soft_bounce", MessageStatus.FAILED, False),
+        ("blocked", MessageStatus.FAILED, False),
+        ("hard_bounce", MessageStatus.BOUNCED, True),
+        ("spam", MessageStatus.SENT, True),
+    ],
+)
+async def test_only_a_lasting_refusal_suppresses_the_address(
+    database: Database,
+    settings: Settings,
+    tenant: SeededTenant,
+    pump: DeliveryPump,
+    client: httpx.AsyncClient,
+    hooks: None,
+    event: str,
+    status: MessageStatus,
+    suppressed: bool,
+) -> None:
+    address = f"{event}@example.com"
+    await dispatch(database, settings, tenant, verify_email(address))
+    await pump.drain(tenant.id)
+    sent = (await messages(database, tenant))[Channel.EMAIL]
+    response = await client.post(
+        "/v1/webhooks/brevo",
+        json={"event": event, "email": address, "messageId": sent.provider_message_id},
+        headers={"Authorization": f"Bearer {BREVO_TOKEN}"},
+    )
+    assert response.status_code == 200, response.text
+    reported = (await messages(database, tenant))[Channel.EMAIL]
+    assert reported.status is status
+    async with database.transaction(tenant.id) as session:
+        stmt = select(Suppression.id).where(Suppression.normalized_value == address)
+        found = (await session.execute(stmt)).first() is not None
+    assert found is suppressed
+
+
 async def test_webhooks_refuse_bad_auth_and_unknown_shapes(
     database: Database, client: httpx.AsyncClient, hooks: None
 ) -> None:

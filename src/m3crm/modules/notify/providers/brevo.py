@@ -33,15 +33,19 @@ PROVIDER = "brevo"
 
 # `deferred` is a transient delay that Brevo keeps retrying, so it stays PENDING; the
 # final outcome (delivered, bounce, error) arrives as its own event.
+# Only evidence that the address itself is bad or unwilling (hard bounce, invalid
+# address, complaint) is a BOUNCED/COMPLAINED report, which suppresses the address.
+# A soft bounce (full mailbox, server down) and `blocked` (Brevo refused to send this
+# message, e.g. a contact blocked on Brevo's side) fail the message without suppressing.
 EVENT_STATUS: dict[str, DeliveryStatus] = {
     "request": DeliveryStatus.PENDING,
     "sent": DeliveryStatus.PENDING,
     "deferred": DeliveryStatus.PENDING,
     "delivered": DeliveryStatus.DELIVERED,
     "hard_bounce": DeliveryStatus.BOUNCED,
-    "soft_bounce": DeliveryStatus.BOUNCED,
+    "soft_bounce": DeliveryStatus.FAILED,
     "bounce": DeliveryStatus.BOUNCED,
-    "blocked": DeliveryStatus.BOUNCED,
+    "blocked": DeliveryStatus.FAILED,
     "invalid_email": DeliveryStatus.BOUNCED,
     "spam": DeliveryStatus.COMPLAINED,
     "complaint": DeliveryStatus.COMPLAINED,
