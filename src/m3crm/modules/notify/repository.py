@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -359,3 +360,39 @@ async def mark_unread_read(
         stmt = stmt.where(InboxEntry.category == category)
     result = await session.execute(stmt)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def archive_inbox_before(
+    session: AsyncSession, tenant_id: TenantId, *, cutoff: datetime, now: datetime
+) -> int:
+    """Archive the tenant's visible entries created before `cutoff`; how many."""
+    stmt = (
+        update(InboxEntry)
+        .where(
+            InboxEntry.tenant_id == tenant_id,
+            InboxEntry.archived_at.is_(None),
+            InboxEntry.created_at < cutoff,
+        )
+        .values(archived_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def oldest_unarchived_inbox(session: AsyncSession, tenant_id: TenantId) -> datetime | None:
+    stmt = select(func.min(InboxEntry.created_at)).where(
+        InboxEntry.tenant_id == tenant_id, InboxEntry.archived_at.is_(None)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+_PENDING_JOB = text(
+    "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs"
+    " WHERE queueing_lock = :lock AND status = 'todo')"
+)
+
+
+async def job_pending(session: AsyncSession, queueing_lock: str) -> bool:
+    """Whether a queued (not yet started) job holds `queueing_lock`."""
+    return bool((await session.execute(_PENDING_JOB, {"lock": queueing_lock})).scalar_one())
