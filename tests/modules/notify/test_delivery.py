@@ -346,7 +346,9 @@ async def test_retries_with_backoff_then_dead_letter(
     fakes: Fakes,
 ) -> None:
     await dispatch(database, settings, tenant, verify_email())
-    fakes.brevo.fail_next(Fault.SERVER_ERROR, Fault.RATE_LIMITED, Fault.SERVER_ERROR)
+    fakes.brevo.fail_next(
+        Fault.SERVER_ERROR, Fault.RATE_LIMITED, Fault.SERVER_ERROR, Fault.SERVER_ERROR
+    )
     await pump.drain(tenant.id)
     waiting = (await messages(database, tenant))[Channel.EMAIL]
     assert (waiting.status, waiting.attempts) == (MessageStatus.QUEUED, 1)
@@ -363,10 +365,16 @@ async def test_retries_with_backoff_then_dead_letter(
 
     await expire_retry_wait(database, tenant)
     await pump.drain(tenant.id)
+    third = (await messages(database, tenant))[Channel.EMAIL]
+    assert (third.status, third.attempts) == (MessageStatus.QUEUED, 3)
+    assert 720 <= (third.scheduled_at - datetime.now(UTC)).total_seconds() <= 1085  # 15 min
+
+    await expire_retry_wait(database, tenant)
+    await pump.drain(tenant.id)
     dead = (await messages(database, tenant))[Channel.EMAIL]
-    assert (dead.status, dead.attempts) == (MessageStatus.FAILED, 3)
+    assert (dead.status, dead.attempts) == (MessageStatus.FAILED, 4)  # three retries
     assert dead.error_code == "TEMPORARY_FAILURE"
-    assert len(fakes.brevo.requests) == 3
+    assert len(fakes.brevo.requests) == 4
 
 
 async def test_invalid_request_is_dead_lettered_at_once(
