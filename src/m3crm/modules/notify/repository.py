@@ -113,6 +113,18 @@ async def templates(
     return list((await session.execute(stmt)).scalars())
 
 
+async def visible_template(
+    session: AsyncSession, tenant_id: UUID, template_id: UUID
+) -> MessageTemplate | None:
+    """A global template or one of `tenant_id`'s, by id (the query carries the tenant:
+    RLS is the second wall, and the session's identity map is not consulted)."""
+    stmt = select(MessageTemplate).where(
+        MessageTemplate.id == template_id,
+        or_(MessageTemplate.tenant_id.is_(None), MessageTemplate.tenant_id == tenant_id),
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def latest_own_version(
     session: AsyncSession, tenant_id: UUID, code: str, locale: str
 ) -> int | None:

@@ -63,8 +63,11 @@ async def list_templates(
     )
 
 
-async def get_template(session: AsyncSession, template_id: UUID) -> MessageTemplate:
-    template = await session.get(MessageTemplate, template_id)
+async def get_template(
+    session: AsyncSession, tenant_id: UUID, template_id: UUID
+) -> MessageTemplate:
+    """A global template or the tenant's own; another tenant's is a 404 like a missing one."""
+    template = await repository.visible_template(session, tenant_id, template_id)
     if template is None:
         raise NotFound()
     return template
