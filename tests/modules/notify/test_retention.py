@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from m3crm.kernel.db.session import bind_tenant
+from m3crm.kernel.db.session import Database, bind_tenant
+from m3crm.kernel.runs.worker import configure_worker_runtime
 from m3crm.modules.notify import retention
 from m3crm.modules.notify.models import InboxEntry
 from tests.conftest import World
+from tests.factories import make_tenant
+from tests.harness import MigratedDatabase
 from tests.modules.notify.helpers import inbox_entry
 
 QUEUED = text(
@@ -91,3 +95,26 @@ async def test_writing_an_entry_starts_the_chain_once(
         assert sent.status_code == 202, sent.text
     await bind_tenant(session, world.a.id, world.a.admin_id)
     assert len(await queued_runs(session, world)) == 1
+
+
+async def test_the_queued_run_archives_in_its_tenants_transaction(
+    database: Database, test_db: MigratedDatabase
+) -> None:
+    engine = create_async_engine(test_db.urls.owner)
+    async with AsyncSession(engine) as owner, owner.begin():
+        tenant = await make_tenant(owner, slug=f"keep-{uuid4().hex[:10]}", plan_code="DevPro")
+    await engine.dispose()
+    async with database.transaction(tenant.id, tenant.admin_id) as session:
+        entry = await inbox_entry(session, tenant, tenant.admin_id)
+        entry.created_at = datetime.now(UTC) - retention.INBOX_RETENTION - timedelta(hours=1)
+    configure_worker_runtime(database)
+
+    result = await retention.archive_inbox(str(tenant.id))
+
+    assert result["archived"] == 1
+    async with database.transaction(tenant.id) as session:
+        stored = await session.get_one(InboxEntry, (tenant.id, entry.id))
+        assert stored.archived_at is not None
+        lock = retention.archive_lock(tenant.id)
+        [next_run] = (await session.execute(QUEUED, {"lock": lock})).scalars()
+    assert next_run is not None and next_run > datetime.now(UTC) + timedelta(days=179)
