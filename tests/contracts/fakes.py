@@ -127,7 +127,8 @@ class FakeProvider(ABC):
 
 
 class FakeBrevo(FakeProvider):
-    """`POST /v3/smtp/email`; the HTTP `Idempotency-Key` header is the dedup key."""
+    """`POST /v3/smtp/email`; as Brevo documents, the dedup key is the body's
+    `headers.idempotencyKey` (an HTTP `Idempotency-Key` header is ignored)."""
 
     canned = {
         Fault.RATE_LIMITED: (429, {"code": "too_many_requests", "message": "Rate limit hit"}),
@@ -146,8 +147,11 @@ class FakeBrevo(FakeProvider):
         return bool(request.headers.get("api-key"))
 
     async def _send(self, request: Request, payload: Any) -> Response:
+        headers = payload.get("headers") if isinstance(payload, dict) else None
+        key = headers.get("idempotencyKey") if isinstance(headers, dict) else None
         message_id = self.accept(
-            request.headers.get("idempotency-key"), lambda n: f"<{n:012d}.fake@smtp-relay.brevo>"
+            key if isinstance(key, str) else None,
+            lambda n: f"<{n:012d}.fake@smtp-relay.brevo>",
         )
         return JSONResponse({"messageId": message_id}, status_code=201)
 
@@ -159,8 +163,9 @@ def _infobip_error(http_status: int, code: str) -> tuple[int, Any]:
 class FakeInfobip(FakeProvider):
     """SMS `POST /sms/2/text/advanced` and WhatsApp `POST /whatsapp/1/message/text`.
 
-    As Infobip does, a client-chosen `messageId` becomes the message's id (and the dedup
-    key); without one the fake makes one up.
+    As Infobip does, a client-chosen `messageId` becomes the message's id; without one the
+    fake makes one up. A repeated `messageId` is counted in `duplicates` (a measurement:
+    Infobip documents no rejection of repeats, so production delivery is at-least-once).
     """
 
     PENDING = {"groupId": 1, "groupName": "PENDING", "id": 26, "name": "MESSAGE_ACCEPTED"}

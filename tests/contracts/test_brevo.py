@@ -74,7 +74,7 @@ async def test_send_posts_appendix_a_shape(brevo: BrevoEmailProvider, fake: Fake
     [request] = fake.requests
     assert (request.method, request.path) == ("POST", "/v3/smtp/email")
     assert request.headers["api-key"] == "xkeysib-test"
-    assert request.headers["idempotency-key"] == EMAIL.message_ref
+    assert "idempotency-key" not in request.headers
     assert request.headers["content-type"] == "application/json"
     assert request.json == {
         "to": [{"email": "user@example.com", "name": "Sara Ali"}],
@@ -83,7 +83,7 @@ async def test_send_posts_appendix_a_shape(brevo: BrevoEmailProvider, fake: Fake
         "htmlContent": HTML,
         "textContent": "رمز التحقق 123456",
         "tags": ["transactional", "verification"],
-        "headers": {"Idempotency-Key": EMAIL.message_ref, "X-M3-Message-Ref": EMAIL.message_ref},
+        "headers": {"idempotencyKey": EMAIL.message_ref, "X-M3-Message-Ref": EMAIL.message_ref},
     }
     assert result == SendResult("brevo", fake.accepted[EMAIL.message_ref])
     assert result.provider_message_id.startswith("<")
@@ -294,8 +294,8 @@ def test_webhook_reads_a_zone_less_date_as_utc() -> None:
         ("deferred", DeliveryStatus.PENDING),
         ("delivered", DeliveryStatus.DELIVERED),
         ("hard_bounce", DeliveryStatus.BOUNCED),
-        ("soft_bounce", DeliveryStatus.BOUNCED),
-        ("blocked", DeliveryStatus.BOUNCED),
+        ("soft_bounce", DeliveryStatus.FAILED),
+        ("blocked", DeliveryStatus.FAILED),
         ("invalid_email", DeliveryStatus.BOUNCED),
         ("spam", DeliveryStatus.COMPLAINED),
         ("complaint", DeliveryStatus.COMPLAINED),

@@ -156,7 +156,7 @@ async def test_email_goes_to_brevo_and_webhook_marks_it_delivered(
     assert sent.status is MessageStatus.SENT
     assert sent.provider == "brevo"
     request = fakes.brevo.requests[-1]
-    assert request.headers["idempotency-key"] == str(sent.id)
+    assert request.json["headers"]["idempotencyKey"] == str(sent.id)
     assert request.json["to"] == [{"email": "buyer@example.com"}]
     assert "verify?t=abc" in request.json["textContent"]
 
@@ -204,6 +204,44 @@ async def test_bounce_suppresses_the_address(
     async with database.transaction(tenant.id) as session:
         suppressed = (await session.execute(select(Suppression.normalized_value))).scalars()
         assert list(suppressed) == ["full@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("event", "status", "suppressed"),
+    [
+        ("soft_bounce", MessageStatus.FAILED, False),
+        ("blocked", MessageStatus.FAILED, False),
+        ("hard_bounce", MessageStatus.BOUNCED, True),
+        ("spam", MessageStatus.SENT, True),
+    ],
+)
+async def test_only_a_lasting_refusal_suppresses_the_address(
+    database: Database,
+    settings: Settings,
+    tenant: SeededTenant,
+    pump: DeliveryPump,
+    client: httpx.AsyncClient,
+    hooks: None,
+    event: str,
+    status: MessageStatus,
+    suppressed: bool,
+) -> None:
+    address = f"{event}@example.com"
+    await dispatch(database, settings, tenant, verify_email(address))
+    await pump.drain(tenant.id)
+    sent = (await messages(database, tenant))[Channel.EMAIL]
+    response = await client.post(
+        "/v1/webhooks/brevo",
+        json={"event": event, "email": address, "messageId": sent.provider_message_id},
+        headers={"Authorization": f"Bearer {BREVO_TOKEN}"},
+    )
+    assert response.status_code == 200, response.text
+    reported = (await messages(database, tenant))[Channel.EMAIL]
+    assert reported.status is status
+    async with database.transaction(tenant.id) as session:
+        stmt = select(Suppression.id).where(Suppression.normalized_value == address)
+        found = (await session.execute(stmt)).first() is not None
+    assert found is suppressed
 
 
 async def test_webhooks_refuse_bad_auth_and_unknown_shapes(
@@ -308,7 +346,9 @@ async def test_retries_with_backoff_then_dead_letter(
     fakes: Fakes,
 ) -> None:
     await dispatch(database, settings, tenant, verify_email())
-    fakes.brevo.fail_next(Fault.SERVER_ERROR, Fault.RATE_LIMITED, Fault.SERVER_ERROR)
+    fakes.brevo.fail_next(
+        Fault.SERVER_ERROR, Fault.RATE_LIMITED, Fault.SERVER_ERROR, Fault.SERVER_ERROR
+    )
     await pump.drain(tenant.id)
     waiting = (await messages(database, tenant))[Channel.EMAIL]
     assert (waiting.status, waiting.attempts) == (MessageStatus.QUEUED, 1)
@@ -325,10 +365,16 @@ async def test_retries_with_backoff_then_dead_letter(
 
     await expire_retry_wait(database, tenant)
     await pump.drain(tenant.id)
+    third = (await messages(database, tenant))[Channel.EMAIL]
+    assert (third.status, third.attempts) == (MessageStatus.QUEUED, 3)
+    assert 720 <= (third.scheduled_at - datetime.now(UTC)).total_seconds() <= 1085  # 15 min
+
+    await expire_retry_wait(database, tenant)
+    await pump.drain(tenant.id)
     dead = (await messages(database, tenant))[Channel.EMAIL]
-    assert (dead.status, dead.attempts) == (MessageStatus.FAILED, 3)
+    assert (dead.status, dead.attempts) == (MessageStatus.FAILED, 4)  # three retries
     assert dead.error_code == "TEMPORARY_FAILURE"
-    assert len(fakes.brevo.requests) == 3
+    assert len(fakes.brevo.requests) == 4
 
 
 async def test_invalid_request_is_dead_lettered_at_once(
@@ -445,7 +491,9 @@ async def test_killed_pump_loses_no_message_and_delivers_none_twice(
 
     final = await all_messages(database, tenant)
     assert all(m.status is MessageStatus.SENT for m in final), "a message was lost"
-    requests_per_message = Counter(r.headers["idempotency-key"] for r in fakes.brevo.requests)
+    requests_per_message = Counter(
+        r.json["headers"]["idempotencyKey"] for r in fakes.brevo.requests
+    )
     assert set(requests_per_message) == {str(m.id) for m in final}
     assert all(requests_per_message[ref] == 1 for ref in recorded_before)
     assert len(fakes.brevo.accepted) == total  # the provider delivered each message once

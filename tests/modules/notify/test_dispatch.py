@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.kernel.audit import AuditLog
 from m3crm.kernel.db.session import bind_tenant
+from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import (
     Channel,
     InboxEntry,
@@ -19,6 +21,7 @@ from m3crm.modules.notify.models import (
     OutboxMessage,
     TemplateStatus,
 )
+from m3crm.modules.notify.throttle import NoThrottle
 from m3crm.modules.plans.models import UsageCounter
 from tests.conftest import World, error_code
 from tests.factories import bearer, make_user
@@ -135,6 +138,31 @@ async def test_sms_mirrors_to_email_and_inbox_in_one_group(
     assert inbox.json()["unread"] >= 1
 
 
+async def group_events(session: AsyncSession, world: World, group_id: str) -> list[AuditLog]:
+    await bind_tenant(session, world.a.id, world.a.admin_id)
+    stmt = select(AuditLog).where(
+        AuditLog.action == "dispatch.group.created", AuditLog.entity_id == group_id
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def test_a_mirrored_dispatch_emits_dispatch_group_created_once(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    body = otp_sms(recipient_user_id=str(world.a.agent_id), payload={"code": "314159"})
+    first = await client.post(URL, json=body, headers=world.headers(world.a))
+    group_id = first.json()["dispatch_group_id"]
+    root = next(m["id"] for m in first.json()["messages"] if not m["is_mirror"])
+    again = await client.post(URL, json=body, headers=world.headers(world.a))
+    assert again.json()["deduplicated"] is True
+    [event] = await group_events(session, world, group_id)
+    assert event.entity_type == "dispatch_group"
+    assert event.actor_user_id == world.a.admin_id
+    assert event.after_data is not None
+    assert event.after_data["root_message_id"] == root
+    assert sorted(event.after_data["channels"]) == ["email", "inbox", "sms"]
+
+
 async def test_mirror_false_sends_only_the_channel(client: httpx.AsyncClient, world: World) -> None:
     response = await client.post(
         URL,
@@ -162,18 +190,44 @@ async def test_same_correlation_key_never_sends_twice(
     assert await sms_usage(session, world) == before + 1
 
 
-async def test_identical_dispatch_without_key_is_deduplicated(
-    client: httpx.AsyncClient, world: World
+class FakeClock:
+    """The dispatch time, moved by the test (no sleeping)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_identical_dispatch_without_key_is_deduplicated_within_the_minute(
+    session: AsyncSession, world: World
 ) -> None:
-    body = otp_sms(mirror=False, payload={"code": "111222"})
-    first = await client.post(URL, json=body, headers=world.headers(world.a))
-    second = await client.post(URL, json=body, headers=world.headers(world.a))
-    assert second.json()["deduplicated"] is True
-    assert first.json()["messages"][0]["id"] == second.json()["messages"][0]["id"]
-    other = await client.post(
-        URL, json=otp_sms(mirror=False, payload={"code": "999000"}), headers=world.headers(world.a)
-    )
-    assert other.json()["deduplicated"] is False
+    clock = FakeClock(datetime(2031, 3, 4, 10, 15, 5, tzinfo=UTC))
+    notifier = Notifier(NoThrottle(), clock)
+    await bind_tenant(session, world.a.id, world.a.admin_id)
+
+    class Sender:
+        tenant_id = world.a.id
+        user_id = world.a.admin_id
+
+    def reminder(code: str = "111222") -> DispatchRequest:
+        return DispatchRequest(
+            channel=Channel.SMS, to=PHONE, family="otp.verify_phone", payload={"code": code}
+        )
+
+    first = await notifier.dispatch(session, Sender(), reminder())
+    clock.now += timedelta(seconds=50)
+    again = await notifier.dispatch(session, Sender(), reminder())
+    assert again.deduplicated is True
+    assert [m.id for m in again.messages] == [m.id for m in first.messages]
+    other = await notifier.dispatch(session, Sender(), reminder("999000"))
+    assert other.deduplicated is False
+
+    clock.now += timedelta(days=7)
+    next_week = await notifier.dispatch(session, Sender(), reminder())
+    assert next_week.deduplicated is False
+    assert {m.id for m in next_week.messages}.isdisjoint({m.id for m in first.messages})
 
 
 async def test_correlation_key_reused_for_another_channel_is_refused(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.modules.notify.models import ProviderCredential
+from m3crm.modules.notify.models import Channel, ProviderCredential
 from tests.conftest import World, error_code
-from tests.modules.notify.helpers import failed_message, inbox_entry
+from tests.modules.notify.helpers import draft_template, failed_message, inbox_entry
 
 T = "/v1/notify/templates"
 
@@ -240,3 +241,48 @@ async def test_provider_credentials_refuse_bad_input(
         "/v1/notify/provider-credentials", json={"provider": "brevo", "api_key": "k"}
     )
     assert anonymous.status_code == 401
+
+
+def email_template() -> dict[str, Any]:
+    return sms_template(channel="email", family="promo.patch_nulls", subject="Hi {{ code }}")
+
+
+@pytest.mark.parametrize("field", ["name", "body", "variables"])
+async def test_patch_refuses_null_for_required_fields(
+    client: httpx.AsyncClient, world: World, field: str
+) -> None:
+    headers = world.headers(world.a)
+    created = await client.post(T, json=email_template(), headers=headers)
+    assert created.status_code == 201, created.text
+    patched = await client.patch(f"{T}/{created.json()['id']}", json={field: None}, headers=headers)
+    assert patched.status_code == 422, patched.text
+    assert field in patched.json()["error"]["details"]["fields"]
+
+
+async def test_patch_cannot_clear_the_subject_of_an_email_template(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    headers = world.headers(world.a)
+    created = await client.post(T, json=email_template(), headers=headers)
+    patched = await client.patch(
+        f"{T}/{created.json()['id']}", json={"subject": None}, headers=headers
+    )
+    assert patched.status_code == 422
+    assert "subject" in patched.json()["error"]["details"]["fields"]
+    kept = await client.get(f"{T}/{created.json()['id']}", headers=headers)
+    assert kept.json()["subject"] == "Hi {{ code }}"
+    cleared_html = await client.patch(
+        f"{T}/{created.json()['id']}", json={"body_html": None}, headers=headers
+    )
+    assert cleared_html.status_code == 200
+
+
+async def test_a_draft_without_subject_cannot_be_approved(
+    client: httpx.AsyncClient, world: World, session: AsyncSession
+) -> None:
+    draft = await draft_template(session, world.a)
+    draft.channel = Channel.EMAIL
+    await session.flush()
+    approved = await client.post(f"{T}/{draft.id}/approve", headers=world.headers(world.a))
+    assert approved.status_code == 422
+    assert "subject" in approved.json()["error"]["details"]["fields"]

@@ -225,7 +225,9 @@ async def create_template(
 async def get_template(
     template_id: UUID, session: DbSession, subject: TemplateManager
 ) -> TemplateOut:
-    return TemplateOut.model_validate(await templates.get_template(session, template_id))
+    return TemplateOut.model_validate(
+        await templates.get_template(session, subject.tenant_id, template_id)
+    )
 
 
 @router.patch(
@@ -236,10 +238,8 @@ async def get_template(
 async def update_template(
     template_id: UUID, body: TemplatePatch, session: DbSession, subject: TemplateManager
 ) -> TemplateOut:
-    template = await templates.get_template(session, template_id)
+    template = await templates.get_template(session, subject.tenant_id, template_id)
     changes = body.model_dump(exclude_unset=True)  # variables dump to plain dicts
-    if "body" in changes and changes["body"] is None:
-        raise ValidationFailed({"body": N_("The body cannot be empty.")})
     updated = await templates.update_draft(session, subject, template, changes)
     return TemplateOut.model_validate(updated)
 
@@ -253,7 +253,7 @@ async def update_template(
 async def new_template_version(
     template_id: UUID, session: DbSession, subject: TemplateManager
 ) -> TemplateOut:
-    source = await templates.get_template(session, template_id)
+    source = await templates.get_template(session, subject.tenant_id, template_id)
     return TemplateOut.model_validate(await templates.new_version(session, subject, source))
 
 
@@ -265,7 +265,7 @@ async def new_template_version(
 async def approve_template(
     template_id: UUID, session: DbSession, subject: TemplateApprover
 ) -> TemplateOut:
-    template = await templates.get_template(session, template_id)
+    template = await templates.get_template(session, subject.tenant_id, template_id)
     return TemplateOut.model_validate(await templates.approve(session, subject, template))
 
 
@@ -277,7 +277,7 @@ async def approve_template(
 async def retire_template(
     template_id: UUID, session: DbSession, subject: TemplateManager
 ) -> TemplateOut:
-    template = await templates.get_template(session, template_id)
+    template = await templates.get_template(session, subject.tenant_id, template_id)
     return TemplateOut.model_validate(await templates.retire(session, subject, template))
 
 
@@ -290,7 +290,7 @@ async def preview_template(
     template_id: UUID, body: PreviewIn, session: DbSession, subject: TemplateManager
 ) -> PreviewOut:
     """Render with a payload; missing variables are listed, not refused."""
-    t = await templates.get_template(session, template_id)
+    t = await templates.get_template(session, subject.tenant_id, template_id)
     rendered = render(subject=t.subject, body=t.body, body_html=t.body_html, payload=body.payload)
     return PreviewOut(
         subject=rendered.subject,
@@ -322,6 +322,7 @@ async def _record_consent(
         source=body.consent_source,
         text=body.consent_text,
     )
+    await preferences.reflect_consent(session, subject.tenant_id, who.id, body.channel, action)
     if body.channel is Channel.SMS and body.e164:
         number = normalize_e164(body.e164, field="e164")
         if action is ConsentAction.OPT_OUT:

@@ -1,9 +1,13 @@
 """Consent (spec §2.9): opt-in/opt-out history, the SMS STOP list, suppressions.
 
 Rules enforced at dispatch:
-- marketing e-mail and WhatsApp need an explicit opt-in (the subject's latest consent
-  event on that channel is an opt-in, or a user's marketing preference is on);
-- marketing SMS needs no prior opt-in but is refused after an opt-out or a STOP;
+- a subject's consent on a channel is its most recent `channel_opt_ins` event, whoever
+  recorded it (the opt-in/opt-out endpoints, or the user's own marketing switches, which
+  append an event with source `preferences`); only a user with no event at all falls back
+  to the stored switch;
+- marketing e-mail and WhatsApp need that consent to be an opt-in;
+- marketing SMS to a user needs it too (the "Marketing by SMS" switch); marketing SMS to
+  a bare number, with no consent subject, is refused only by an opt-out or a STOP;
 - a STOP also refuses transactional SMS unless the tenant policy
   `allow_transactional_over_stop` is on (default off);
 - an e-mail address that bounced hard or complained is suppressed for marketing.
@@ -76,8 +80,9 @@ async def check(
     )
     if latest is ConsentAction.OPT_OUT:
         raise ConsentRequired(channel, "opted_out")
-    opted_in = latest is ConsentAction.OPT_IN or bool(marketing_preference)
-    if channel in (Channel.EMAIL, Channel.WHATSAPP) and not opted_in:
+    opted_in = latest is ConsentAction.OPT_IN if latest else bool(marketing_preference)
+    needs_opt_in = channel is not Channel.SMS or subject is not None
+    if needs_opt_in and not opted_in:
         raise ConsentRequired(channel, "no_opt_in")
 
 

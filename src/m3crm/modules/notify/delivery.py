@@ -58,7 +58,6 @@ from m3crm.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-MAX_ATTEMPTS = 3
 SIMULATE_DELIVERY_TASK = "notify.simulate_delivery"
 
 
@@ -67,6 +66,14 @@ class Outcome:
     message: OutboxMessage
     result: SendResult | None = None
     error: ProviderError | None = None
+
+
+def is_final_failure(attempts: int, retryable: bool, minutes: list[float]) -> bool:
+    """Whether a failed send dead-letters its message. `attempts` counts sends made
+    (the first included); each entry of the retry schedule is one retry, so a retryable
+    failure is retried once per entry (1, 5, 15 minutes: three retries, four sends)
+    and the failure of the last retry is final (docs/decisions.md)."""
+    return not retryable or attempts > len(minutes)
 
 
 def retry_delay(attempts: int, minutes: list[float]) -> timedelta:
@@ -202,7 +209,9 @@ class DeliveryPump:
             }, "message.sent"
         error = outcome.error
         assert error is not None
-        final = not error.retryable or message.attempts >= MAX_ATTEMPTS
+        final = is_final_failure(
+            message.attempts, error.retryable, self.settings.notify_retry_minutes
+        )
         FAILURES.labels(channel=channel, error_code=error.code, final=str(final).lower()).inc()
         common = {
             "error_code": error.code,

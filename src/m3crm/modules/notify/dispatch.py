@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -152,6 +152,10 @@ class _Plan:
     policies: Policies
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def _payload_hash(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -159,10 +163,16 @@ def _payload_hash(payload: Mapping[str, Any]) -> str:
 def idempotency_base(
     req: DispatchRequest, family: str, address: str, scheduled_at: datetime
 ) -> str:
-    """§2.5.5: `correlation_key`, else (template, to, payload hash, schedule minute)."""
+    """§2.5.5: `correlation_key`, else (template, to, payload hash, schedule bucket).
+
+    The bucket is the UTC minute the message is due: the requested `schedule_at`, or the
+    dispatch time for an immediate send. So a repeat within the same minute is the same
+    message, and the same reminder sent again later is a new one. Callers that must
+    never send twice across a minute boundary pass a `correlation_key`.
+    """
     if req.correlation_key:
         return "ck:" + req.correlation_key
-    bucket = scheduled_at.strftime("%Y%m%d%H%M") if req.schedule_at else "now"
+    bucket = scheduled_at.astimezone(UTC).strftime("%Y%m%d%H%M")
     raw = f"{family}|{req.channel.value}|{address}|{_payload_hash(req.payload)}|{bucket}"
     return "dk:" + hashlib.sha256(raw.encode()).hexdigest()
 
@@ -170,8 +180,9 @@ def idempotency_base(
 class Notifier:
     """Dispatches messages; holds the process's throttle (see `notify.deps`)."""
 
-    def __init__(self, throttle: Throttle) -> None:
+    def __init__(self, throttle: Throttle, clock: Callable[[], datetime] = _utcnow) -> None:
         self.throttle = throttle
+        self.clock = clock
 
     async def dispatch(
         self, session: AsyncSession, sender: Actor, req: DispatchRequest
@@ -222,7 +233,7 @@ class Notifier:
             )
         else:
             content = _payload_summary(family, req.payload)
-        scheduled_at = req.schedule_at or datetime.now(UTC)
+        scheduled_at = req.schedule_at or self.clock()
         return _Plan(
             tenant=tenant,
             channel=req.channel,
@@ -279,6 +290,7 @@ class Notifier:
             skipped["inbox"] = "disabled" if plan.user else "no_recipient_user"
         if group_id is not None:
             await _set_root(session, sender.tenant_id, group_id, primary.id)
+            await _record_group_created(session, sender, group_id, primary, rows)
         for row in rows:
             DISPATCHED.labels(channel=row.channel.value, type=row.type.value).inc()
         await audit.record(
@@ -441,6 +453,26 @@ async def _create_group(session: AsyncSession, tenant_id: TenantId, key: str) ->
     )
     found = (await session.execute(stmt)).scalar_one_or_none()
     return found
+
+
+async def _record_group_created(
+    session: AsyncSession,
+    sender: Actor,
+    group_id: UUID,
+    root: OutboxMessage,
+    rows: list[OutboxMessage],
+) -> None:
+    """`dispatch.group.created` (spec §2.12), once per new group, with its channels."""
+    await audit.record(
+        session,
+        sender,
+        "dispatch.group.created",
+        EntityRef("dispatch_group", group_id),
+        after={
+            "root_message_id": str(root.id),
+            "channels": [r.channel.value for r in rows],
+        },
+    )
 
 
 async def _set_root(session: AsyncSession, tenant_id: TenantId, group_id: UUID, root: UUID) -> None:

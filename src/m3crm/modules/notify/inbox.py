@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.errors import NotFound
 from m3crm.kernel.pagination import Page, PageRequest
-from m3crm.modules.notify import repository
+from m3crm.modules.notify import repository, retention
 from m3crm.modules.notify.models import (
     InboxCategory,
     InboxEntry,
@@ -29,7 +29,8 @@ def inbox_content(
 
 
 async def write_entry(session: AsyncSession, row: OutboxMessage) -> InboxEntry:
-    """Write the inbox entry of an inbox-channel outbox row and mark the row delivered."""
+    """Write the inbox entry of an inbox-channel outbox row and mark the row delivered;
+    the tenant's retention chain is started if it has none (`retention`)."""
     assert row.recipient_user_id is not None
     now = datetime.now(UTC)
     content = row.content
@@ -57,6 +58,7 @@ async def write_entry(session: AsyncSession, row: OutboxMessage) -> InboxEntry:
     )
     row.status = MessageStatus.DELIVERED
     await session.flush()
+    await retention.ensure_archiving(session, row.tenant_id)
     return entry
 
 

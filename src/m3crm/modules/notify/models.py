@@ -200,7 +200,8 @@ class MessageTemplate(TimestampMixin, Base):
 
 
 class InboxEntry(TenantModel):
-    """An in-app notification of one user; kept 180 days, then archived (DECISIONS §2.5)."""
+    """An in-app notification of one user; kept 180 days, then archived (DECISIONS §2.5)
+    by `retention.archive_inbox`. Archived entries stay stored but no list shows them."""
 
     __tablename__ = "notifications_inbox"
     __table_args__ = (

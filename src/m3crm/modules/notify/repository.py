@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -110,6 +111,18 @@ async def templates(
     if status is not None:
         stmt = stmt.where(MessageTemplate.status == status)
     return list((await session.execute(stmt)).scalars())
+
+
+async def visible_template(
+    session: AsyncSession, tenant_id: UUID, template_id: UUID
+) -> MessageTemplate | None:
+    """A global template or one of `tenant_id`'s, by id (the query carries the tenant:
+    RLS is the second wall, and the session's identity map is not consulted)."""
+    stmt = select(MessageTemplate).where(
+        MessageTemplate.id == template_id,
+        or_(MessageTemplate.tenant_id.is_(None), MessageTemplate.tenant_id == tenant_id),
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def latest_own_version(
@@ -373,3 +386,39 @@ async def mark_unread_read(
         stmt = stmt.where(InboxEntry.category == category)
     result = await session.execute(stmt)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def archive_inbox_before(
+    session: AsyncSession, tenant_id: TenantId, *, cutoff: datetime, now: datetime
+) -> int:
+    """Archive the tenant's visible entries created before `cutoff`; how many."""
+    stmt = (
+        update(InboxEntry)
+        .where(
+            InboxEntry.tenant_id == tenant_id,
+            InboxEntry.archived_at.is_(None),
+            InboxEntry.created_at < cutoff,
+        )
+        .values(archived_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def oldest_unarchived_inbox(session: AsyncSession, tenant_id: TenantId) -> datetime | None:
+    stmt = select(func.min(InboxEntry.created_at)).where(
+        InboxEntry.tenant_id == tenant_id, InboxEntry.archived_at.is_(None)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+_PENDING_JOB = text(
+    "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs"
+    " WHERE queueing_lock = :lock AND status = 'todo')"
+)
+
+
+async def job_pending(session: AsyncSession, queueing_lock: str) -> bool:
+    """Whether a queued (not yet started) job holds `queueing_lock`."""
+    return bool((await session.execute(_PENDING_JOB, {"lock": queueing_lock})).scalar_one())

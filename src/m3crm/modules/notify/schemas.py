@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from m3crm.kernel.inputs import StorableModel
 from m3crm.modules.notify.models import (
@@ -126,6 +126,10 @@ class TemplateIn(StorableModel):
 
 
 class TemplatePatch(StorableModel):
+    """Fields left out stay as they are; `null` clears only the nullable columns
+    (`subject`, `body_html`, `provider_template_id`). `name`, `body` and `variables`
+    refuse `null` with a field error, never reaching the NOT NULL columns."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -134,6 +138,14 @@ class TemplatePatch(StorableModel):
     body_html: str | None = Field(default=None, max_length=100_000)
     variables: dict[str, VariableSpec] | None = Field(default=None, max_length=100)
     provider_template_id: str | None = Field(default=None, max_length=100)
+
+    @field_validator("name", "body", "variables")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields the body carries (defaults are not validated).
+        if value is None:
+            raise ValueError("may not be null")
+        return value
 
 
 class TemplateOut(BaseModel):

@@ -63,11 +63,20 @@ async def list_templates(
     )
 
 
-async def get_template(session: AsyncSession, template_id: UUID) -> MessageTemplate:
-    template = await session.get(MessageTemplate, template_id)
+async def get_template(
+    session: AsyncSession, tenant_id: UUID, template_id: UUID
+) -> MessageTemplate:
+    """A global template or the tenant's own; another tenant's is a 404 like a missing one."""
+    template = await repository.visible_template(session, tenant_id, template_id)
     if template is None:
         raise NotFound()
     return template
+
+
+def _check_subject(channel: Channel, subject: str | None) -> None:
+    """E-mail and inbox templates always carry a subject: at create, edit and approve."""
+    if channel in (Channel.EMAIL, Channel.INBOX) and not subject:
+        raise ValidationFailed({"subject": N_("E-mail and inbox templates need a subject.")})
 
 
 def _check_content(
@@ -104,8 +113,7 @@ async def create_template(
     provider_template_id: str | None,
 ) -> MessageTemplate:
     """A tenant draft, version 1 or one above the tenant's latest of that code+locale."""
-    if channel in (Channel.EMAIL, Channel.INBOX) and not subject:
-        raise ValidationFailed({"subject": N_("E-mail and inbox templates need a subject.")})
+    _check_subject(channel, subject)
     _check_content(subject, body, body_html, variables)
     code = code_for(family, channel)
     latest = await repository.latest_own_version(session, actor.tenant_id, code, locale)
@@ -139,14 +147,21 @@ async def create_template(
 async def update_draft(
     session: AsyncSession, actor: Actor, template: MessageTemplate, changes: dict[str, Any]
 ) -> MessageTemplate:
+    """Edit a tenant draft in place. The edited result is checked (subject rule, declared
+    variables) before anything is written, so a refused edit leaves the draft unchanged."""
     if template.tenant_id != actor.tenant_id:
         raise Conflict(N_("Product templates cannot be edited; create a version of your own."))
     if template.status is not TemplateStatus.DRAFT:
         raise InvalidTransition("message_template", template.status.value, "edited")
+    merged = {
+        key: changes.get(key, getattr(template, key))
+        for key in ("subject", "body", "body_html", "variables")
+    }
+    _check_subject(template.channel, merged["subject"])
+    _check_content(merged["subject"], merged["body"], merged["body_html"], merged["variables"])
     before = _snapshot(template)
     for key, value in changes.items():
         setattr(template, key, value)
-    _check_content(template.subject, template.body, template.body_html, template.variables)
     await session.flush()
     await audit.record(
         session,
@@ -183,6 +198,7 @@ async def approve(
 ) -> MessageTemplate:
     if template.tenant_id != actor.tenant_id or template.status is not TemplateStatus.DRAFT:
         raise InvalidTransition("message_template", template.status.value, "approved")
+    _check_subject(template.channel, template.subject)
     await repository.retire_approved(session, actor.tenant_id, template.code, template.locale)
     template.status = TemplateStatus.APPROVED
     await session.flush()

@@ -418,7 +418,7 @@ async def customise_template(
 ) -> HTMLResponse:
     """HTMX: a new draft version of one's own, copied from this row."""
     request.state.locale = subject.user.locale
-    source = await templates.get_template(session, template_id)
+    source = await templates.get_template(session, subject.tenant_id, template_id)
     await templates.new_version(session, subject, source)
     return await _templates_table(request, session, subject, N_("A new draft was created."))
 
@@ -428,7 +428,7 @@ async def approve_template(
     request: Request, template_id: UUID, session: DbSession, subject: TemplateApprover
 ) -> HTMLResponse:
     request.state.locale = subject.user.locale
-    template = await templates.get_template(session, template_id)
+    template = await templates.get_template(session, subject.tenant_id, template_id)
     await templates.approve(session, subject, template)
     return await _templates_table(request, session, subject, N_("The template was approved."))
 
@@ -438,7 +438,7 @@ async def retire_template(
     request: Request, template_id: UUID, session: DbSession, subject: TemplateManager
 ) -> HTMLResponse:
     request.state.locale = subject.user.locale
-    template = await templates.get_template(session, template_id)
+    template = await templates.get_template(session, subject.tenant_id, template_id)
     await templates.retire(session, subject, template)
     return await _templates_table(request, session, subject, N_("The template was retired."))
 

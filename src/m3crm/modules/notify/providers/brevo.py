@@ -1,8 +1,10 @@
 """Brevo transactional e-mail (spec Appendix A §1): the send adapter and the webhook parser.
 
-The outbox row's `message_ref` is sent both as the HTTP `Idempotency-Key` and as the
-e-mail headers `Idempotency-Key` / `X-M3-Message-Ref`, so a send retried after a timeout
-is the same message to Brevo and can be traced back to its row from the received mail.
+The outbox row's `message_ref` (its UUID) is sent as `headers.idempotencyKey` in the JSON
+body, the field Brevo documents for idempotent transactional sends (Brevo drops a repeat
+within the key's TTL, 15-30 minutes), and as the e-mail header `X-M3-Message-Ref`, so a
+send retried after a timeout is the same message to Brevo and can be traced back to its
+row from the received mail. Brevo reads no HTTP `Idempotency-Key` header.
 """
 
 from __future__ import annotations
@@ -31,15 +33,19 @@ PROVIDER = "brevo"
 
 # `deferred` is a transient delay that Brevo keeps retrying, so it stays PENDING; the
 # final outcome (delivered, bounce, error) arrives as its own event.
+# Only evidence that the address itself is bad or unwilling (hard bounce, invalid
+# address, complaint) is a BOUNCED/COMPLAINED report, which suppresses the address.
+# A soft bounce (full mailbox, server down) and `blocked` (Brevo refused to send this
+# message, e.g. a contact blocked on Brevo's side) fail the message without suppressing.
 EVENT_STATUS: dict[str, DeliveryStatus] = {
     "request": DeliveryStatus.PENDING,
     "sent": DeliveryStatus.PENDING,
     "deferred": DeliveryStatus.PENDING,
     "delivered": DeliveryStatus.DELIVERED,
     "hard_bounce": DeliveryStatus.BOUNCED,
-    "soft_bounce": DeliveryStatus.BOUNCED,
+    "soft_bounce": DeliveryStatus.FAILED,
     "bounce": DeliveryStatus.BOUNCED,
-    "blocked": DeliveryStatus.BOUNCED,
+    "blocked": DeliveryStatus.FAILED,
     "invalid_email": DeliveryStatus.BOUNCED,
     "spam": DeliveryStatus.COMPLAINED,
     "complaint": DeliveryStatus.COMPLAINED,
@@ -80,7 +86,7 @@ class BrevoEmailProvider:
             self._client,
             self._url,
             provider=PROVIDER,
-            headers={"api-key": self._api_key, "Idempotency-Key": email.message_ref},
+            headers={"api-key": self._api_key},
             payload=self._payload(email),
             error_fields=_error_fields,
         )
@@ -97,7 +103,7 @@ class BrevoEmailProvider:
             "to": [recipient],
             "sender": self._sender,
             "headers": {
-                "Idempotency-Key": email.message_ref,
+                "idempotencyKey": email.message_ref,
                 "X-M3-Message-Ref": email.message_ref,
             },
         }
