@@ -306,6 +306,25 @@ async def test_opt_in_for_unknown_subject_is_404(client: httpx.AsyncClient, worl
     assert response.status_code == 404
 
 
+async def test_opt_in_for_a_contact_points_to_the_contact(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    response = await client.post(
+        "/v1/notify/opt-in",
+        json={
+            "subject_type": "contact",
+            "subject_id": str(world.a.admin_id),
+            "channel": "email",
+            "consent_source": "web_form",
+        },
+        headers=world.headers(world.a),
+    )
+    assert response.status_code == 422
+    assert (
+        "/v1/contacts/{id}/opt-in" in response.json()["error"]["details"]["fields"]["subject_type"]
+    )
+
+
 async def test_monthly_cap_answers_402(
     client: httpx.AsyncClient, session: AsyncSession, world: World
 ) -> None:

@@ -301,9 +301,18 @@ async def preview_template(
 
 
 async def _consent_subject(session: DbSession, body: ConsentIn) -> ConsentSubject:
-    """Only users are consent subjects until the contacts module registers its own."""
+    """A user. A contact's consent belongs to one of its addresses and is recorded on the
+    contact (`/v1/contacts/{id}/opt-in`, `/opt-out`), which keeps the address's flags and
+    the consent history in step; this endpoint refuses contacts and says where to go."""
     if body.subject_type is not SubjectType.USER:
-        raise ValidationFailed({"subject_type": N_("Contacts are not available yet.")})
+        raise ValidationFailed(
+            {
+                "subject_type": N_(
+                    "A contact's consent is recorded on the contact, for one of its"
+                    " addresses: /v1/contacts/{id}/opt-in or /opt-out."
+                )
+            }
+        )
     if await user_by_id(session, body.subject_id) is None:
         raise NotFound()
     return ConsentSubject(body.subject_type, body.subject_id)
