@@ -20,8 +20,6 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from limits import RateLimitItem, parse
 from pydantic import BaseModel, ConfigDict, Field
 
-from m3crm.kernel import audit
-from m3crm.kernel.audit import EntityRef
 from m3crm.kernel.auth import (
     ACCESS_COOKIE,
     AuthSubject,
@@ -54,7 +52,6 @@ from m3crm.modules.identity.authentication import (
     WorkspaceRequired,
 )
 from m3crm.modules.identity.one_time import InvalidToken
-from m3crm.modules.identity.secrets import token_tenant
 from m3crm.modules.identity.sessions import Issued, TokenReused
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.modules.notify.models import Channel
@@ -329,18 +326,13 @@ async def refresh(
         token = request.cookies.get(REFRESH_COOKIE)
         if token is not None:
             require_same_origin(request)
-    tenant_id = token_tenant(token or "")
-    if token is None or tenant_id is None:
+    if token is None:
         raise NotAuthenticated(N_("Sign in again."))
-    reused: TokenReused | None = None
-    async with database.transaction(tenant_id) as session:
-        try:
-            issued = await sessions.rotate(session, settings, token)
-        except TokenReused as exc:
-            reused = exc  # commit the family's revocation, then refuse
-    if reused is not None:
+    try:
+        issued = await sessions.refresh(database, settings, token)
+    except TokenReused:
         clear_cookies(response)
-        raise reused
+        raise
     return respond(response, settings, issued, body.refresh_via)
 
 
@@ -440,11 +432,4 @@ async def revoke_session(session_id: UUID, session: DbSession, subject: Sessions
 
 @router.post("/sessions/revoke-others", response_model=RevokedOut)
 async def revoke_other_sessions(session: DbSession, subject: SessionsRevoker) -> RevokedOut:
-    count = await repository.revoke_sessions(
-        session, subject.user_id, "revoked_by_user", datetime.now(UTC), keep=subject.session_id
-    )
-    await audit.record(
-        session, subject, "session.revoked_others", EntityRef("user", subject.user_id),
-        after={"revoked": count},
-    )  # fmt: skip
-    return RevokedOut(revoked=count)
+    return RevokedOut(revoked=await sessions.revoke_others(session, subject))

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import EntityRef, SystemActor
+from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.db.session import Database
 from m3crm.kernel.errors import NotAuthenticated
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
@@ -25,7 +27,7 @@ from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.kernel.tokens import mint_access_token
 from m3crm.modules.identity import repository
 from m3crm.modules.identity.models import AuthSession, RefreshToken
-from m3crm.modules.identity.secrets import hash_token, new_token
+from m3crm.modules.identity.secrets import hash_token, new_token, token_tenant
 from m3crm.settings import Settings
 
 
@@ -146,6 +148,26 @@ async def rotate(session: AsyncSession, settings: Settings, token: str) -> Issue
     return issued
 
 
+async def refresh(database: Database, settings: Settings, token: str) -> Issued:
+    """Rotate `token` in a transaction of its own, bound to the token's tenant.
+
+    Every refresh path (the API's `/v1/auth/refresh`, the browser's session resume) goes
+    through here: when the token was used before, the family's revocation and its
+    `auth.token.reused` audit row are committed first, and only then is `TokenReused`
+    raised, so a rolled-back request can never undo the revocation.
+    """
+    tenant_id = token_tenant(token)
+    if tenant_id is None:
+        raise NotAuthenticated(N_("Sign in again."))
+    reused: TokenReused | None = None
+    async with database.transaction(tenant_id) as session:
+        try:
+            return await rotate(session, settings, token)
+        except TokenReused as exc:
+            reused = exc  # leave the block normally: the revocation commits
+    raise reused
+
+
 async def revoke(
     session: AsyncSession, actor: audit.Actor, auth_session: AuthSession, reason: str
 ) -> None:
@@ -159,3 +181,16 @@ async def revoke(
         session, actor, action, EntityRef("session", auth_session.id),
         after={"reason": reason, "user_id": str(auth_session.user_id)},
     )  # fmt: skip
+
+
+async def revoke_others(session: AsyncSession, subject: AuthSubject) -> int:
+    """End every live session of the signed-in user but the current one (audited as
+    `session.revoked_others` with the count); the API and the sessions page share it."""
+    count = await repository.revoke_sessions(
+        session, subject.user_id, "revoked_by_user", datetime.now(UTC), keep=subject.session_id
+    )
+    await audit.record(
+        session, subject, "session.revoked_others", EntityRef("user", subject.user_id),
+        after={"revoked": count},
+    )  # fmt: skip
+    return count
