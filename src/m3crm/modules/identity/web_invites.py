@@ -18,7 +18,13 @@ from fastapi.responses import HTMLResponse
 
 from m3crm.kernel.auth import AuthSubject, DbSession
 from m3crm.kernel.entitlements import report_limit_refusal
-from m3crm.kernel.errors import Conflict, DomainError, LimitReached, ValidationFailed
+from m3crm.kernel.errors import (
+    Conflict,
+    DomainError,
+    LimitReached,
+    PermissionDenied,
+    ValidationFailed,
+)
 from m3crm.kernel.i18n import N_
 from m3crm.modules.access.service import access
 from m3crm.modules.identity import invites, repository
@@ -30,6 +36,7 @@ router = APIRouter(include_in_schema=False)
 
 PANEL_ROWS = 200
 SEATS_FULL = N_("Every seat is taken: free one or raise the plan's limit, then invite again.")
+BEYOND_RIGHTS = N_("You cannot invite someone into a role with rights you do not hold.")
 
 
 async def _context(
@@ -76,7 +83,7 @@ async def invite_person(
     roles: Annotated[list[str] | None, Form(max_length=10)] = None,
 ) -> HTMLResponse:
     """Send an invitation; a refusal re-renders the panel with why (field errors beside
-    their field)."""
+    their field; 403 for a role granting rights the inviter lacks)."""
     try:
         await invites.invite(session, settings, notifier, subject, email=email, roles=roles or [])
     except ValidationFailed as invalid:
@@ -86,6 +93,9 @@ async def invite_person(
     except LimitReached as refused:
         await report_limit_refusal(request.app.state.database, subject, refused)
         context = await _context(session, subject, error=SEATS_FULL)
+        return _partial(request, context, refused.status_code)
+    except PermissionDenied as refused:
+        context = await _context(session, subject, error=BEYOND_RIGHTS)
         return _partial(request, context, refused.status_code)
     except Conflict as refused:
         context = await _context(session, subject, error=refused.message)
