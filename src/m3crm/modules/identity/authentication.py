@@ -3,9 +3,10 @@ the e-mail links (verification, password reset, welcome) are in `email_links`.
 
 Sign-in runs before any tenant is known. The workspaces where an e-mail may sign in come
 from a SECURITY DEFINER lookup (ids, slug, name only); the password is then checked in
-each of them with RLS on. Failures are counted per account and committed even though the
-request fails (their own transactions); after `login_max_failures` in a row the account
-is locked for `login_lockout_minutes`. Every refusal is the same 401, whether the e-mail
+each of them with RLS on. Failures are counted per account, only when the password
+matched in none of the workspaces, and committed even though the request fails (their
+own transactions); after `login_max_failures` in a row the account is locked for
+`login_lockout_minutes`. Every refusal is the same 401, whether the e-mail
 exists, the password is wrong or the account is locked, and the password hash is checked
 even for unknown e-mails (constant work). Only after a password matched in several
 workspaces does the answer list them (409 `AUTH_WORKSPACE_REQUIRED`).
@@ -189,35 +190,47 @@ class Authenticator:
         if not candidates:
             verify_password(None, password)
             raise InvalidCredentials()
-        matches = [
-            _Match(c.tenant_id, c.user_id, c.slug, c.tenant_name)
-            for c in candidates
-            if await self._check_password(c.tenant_id, c.user_id, password, client)
-        ]
+        found = [_Match(c.tenant_id, c.user_id, c.slug, c.tenant_name) for c in candidates]
+        matches = [m for m in found if await self._check_password(m, password)]
         if not matches:
+            for m in found:
+                await self._record_failure(m, client)
             raise InvalidCredentials()
         if len(matches) > 1:
             raise WorkspaceRequired([{"slug": m.slug, "name": m.name} for m in matches])
         return await self._after_password(matches[0], client)
 
-    async def _check_password(
-        self, tenant_id: UUID, user_id: UUID, password: str, client: Client
-    ) -> bool:
-        """Verify in the tenant; count a failure or clear the count (committed)."""
+    async def _check_password(self, match: _Match, password: str) -> bool:
+        """Verify the password in the match's tenant (one Argon2 check whatever the
+        outcome); a match on an unlocked account clears its failure count (committed).
+        A mismatch records nothing here: `login` counts failures only once no workspace
+        matched, so signing in to one workspace never locks the same e-mail in another."""
         now = datetime.now(UTC)
-        async with self.database.transaction(tenant_id, user_id) as session:
-            user = await repository.user(session, user_id)
+        async with self.database.transaction(match.tenant_id, match.user_id) as session:
+            user = await repository.user(session, match.user_id)
             if user is None:
                 verify_password(None, password)
                 return False
             profile = await repository.ensure_profile(session, user)
             locked = profile.locked_until is not None and profile.locked_until > now
-            ok = verify_password(user.password_hash, password) and not locked
-            actor = SystemActor(TenantId(tenant_id), user_id)
-            if ok:
-                profile.failed_logins = 0
-                profile.locked_until = None
-                return True
+            if not verify_password(user.password_hash, password) or locked:
+                return False
+            profile.failed_logins = 0
+            profile.locked_until = None
+            return True
+
+    async def _record_failure(self, match: _Match, client: Client) -> None:
+        """Count one failed sign-in for the account (committed although the request
+        fails); at `login_max_failures` in a row, lock it for `login_lockout_minutes`.
+        Audited `auth.login.failed` (and `auth.login.locked` when it locks)."""
+        now = datetime.now(UTC)
+        async with self.database.transaction(match.tenant_id, match.user_id) as session:
+            user = await repository.user(session, match.user_id)
+            if user is None:
+                return
+            profile = await repository.ensure_profile(session, user)
+            locked = profile.locked_until is not None and profile.locked_until > now
+            actor = SystemActor(TenantId(match.tenant_id), match.user_id)
             if not locked:
                 profile.failed_logins += 1
                 if profile.failed_logins >= self.settings.login_max_failures:
@@ -226,14 +239,13 @@ class Authenticator:
                     )
                     profile.failed_logins = 0
                     await audit.record(
-                        session, actor, "auth.login.locked", EntityRef("user", user_id),
+                        session, actor, "auth.login.locked", EntityRef("user", match.user_id),
                         after={"until": profile.locked_until.isoformat(), "ip": client.ip},
                     )  # fmt: skip
             await audit.record(
-                session, actor, "auth.login.failed", EntityRef("user", user_id),
+                session, actor, "auth.login.failed", EntityRef("user", match.user_id),
                 after={"locked": locked, "ip": client.ip},
             )  # fmt: skip
-            return False
 
     async def _after_password(self, match: _Match, client: Client) -> Issued:
         async with self.database.transaction(match.tenant_id, match.user_id) as session:
