@@ -36,6 +36,7 @@ from m3crm.kernel.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    PlanRequired,
     RateLimited,
     ValidationFailed,
     error_responses,
@@ -185,7 +186,16 @@ async def authenticator(request: Request) -> Authenticator:
             return await twofa.consume_backup_code(session, user_id, code)
         return False
 
-    return Authenticator(request.app.state.database, settings, twofa.second_factor_methods, check)
+    async def throttle_code_sends(user_id: UUID) -> None:
+        await limit(request, "login_code.account", str(user_id))
+
+    return Authenticator(
+        request.app.state.database,
+        settings,
+        twofa.second_factor_methods,
+        check,
+        throttle_code_sends,
+    )
 
 
 AuthenticatorDep = Annotated[Authenticator, Depends(authenticator)]
@@ -301,7 +311,7 @@ async def login_second_factor(
 @router.post(
     "/login/2fa/send",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(SecondFactorInvalid),
+    responses=error_responses(SecondFactorInvalid, PlanRequired),
 )
 async def send_login_code(
     body: SendCodeIn, request: Request, auth: AuthenticatorDep, notifier: NotifierDep

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m3crm.kernel import audit
 from m3crm.kernel.audit import EntityRef, SystemActor
 from m3crm.kernel.db.session import Database, bind_tenant
-from m3crm.kernel.entitlements import record_monthly_usage
+from m3crm.kernel.entitlements import load_user_entitlements, record_monthly_usage
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
@@ -95,6 +95,9 @@ class Client:
 
 SecondFactorCheck = Callable[[AsyncSession, UUID, str, str], Awaitable[bool]]
 """`(session, user_id, method, code) -> ok`; provided by the 2FA part (`twofa`)."""
+
+CodeSendThrottle = Callable[[UUID], Awaitable[None]]
+"""Counts one sign-in code sent to the user (by id); raises `RateLimited` when over."""
 
 
 async def sign_up(
@@ -169,11 +172,13 @@ class Authenticator:
         settings: Settings,
         second_factor_methods: Callable[[AsyncSession, UUID], Awaitable[list[str]]],
         check_second_factor: SecondFactorCheck,
+        throttle_code_sends: CodeSendThrottle,
     ) -> None:
         self.database = database
         self.settings = settings
         self.methods = second_factor_methods
         self.check_second_factor = check_second_factor
+        self.throttle_code_sends = throttle_code_sends
 
     async def login(
         self, email: str, password: str, workspace: str | None, client: Client
@@ -325,7 +330,12 @@ class Authenticator:
         return await self.check_second_factor(session, user_id, method, code)
 
     async def send_code(self, notifier: Notifier, challenge: str, channel: Channel) -> None:
-        """Text a sign-in code to the user's verified phone (for `sms` / `whatsapp`)."""
+        """Text a sign-in code to the user's verified phone (for `sms` / `whatsapp`).
+
+        Refusals: a dead challenge, a channel it does not offer, or no verified phone
+        (401 `AUTH_2FA_INVALID_CODE`); the channel's plan feature gone since the sign-in
+        started (402 `PLAN_REQUIRED`); more sends to the user than `throttle_code_sends`
+        allows (429, `login_code.account`: one a minute by default)."""
         tenant_id = token_tenant(challenge)
         if tenant_id is None:
             raise SecondFactorInvalid()
@@ -344,6 +354,9 @@ class Authenticator:
             profile = await repository.profile(session, row.user_id)
             if profile is None or profile.phone_e164 is None or profile.phone_verified_at is None:
                 raise SecondFactorInvalid()
+            features = await load_user_entitlements(session, TenantId(tenant_id), row.user_id)
+            features.require_feature(f"twofa.{channel.value}")
+            await self.throttle_code_sends(row.user_id)
             code = new_code()
             row.data = {
                 **row.data,
