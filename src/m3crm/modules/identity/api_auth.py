@@ -183,7 +183,7 @@ async def authenticator(request: Request) -> Authenticator:
         if method == "totp":
             return await twofa.verify_totp(session, box, user_id, code)
         if method == "backup":
-            return await twofa.consume_backup_code(session, user_id, code)
+            return await twofa.consume_backup_code(session, box, user_id, code)
         return False
 
     async def throttle_code_sends(user_id: UUID) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import EntityRef, SystemActor
+from m3crm.kernel.crypto import secret_box
 from m3crm.kernel.db.session import Database, bind_tenant
 from m3crm.kernel.entitlements import load_user_entitlements, record_monthly_usage
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
@@ -179,6 +180,7 @@ class Authenticator:
         self.methods = second_factor_methods
         self.check_second_factor = check_second_factor
         self.throttle_code_sends = throttle_code_sends
+        self.box = secret_box(settings)
 
     async def login(
         self, email: str, password: str, workspace: str | None, client: Client
@@ -326,7 +328,8 @@ class Authenticator:
         if method in (Channel.SMS.value, Channel.WHATSAPP.value):
             stored = str(row.data.get("code_hash") or "")
             sent_by = row.data.get("code_channel")
-            return bool(stored) and sent_by == method and code_matches(row.id, code, stored)
+            matched = code_matches(self.box, row.id, code, stored)
+            return bool(stored) and sent_by == method and matched
         return await self.check_second_factor(session, user_id, method, code)
 
     async def send_code(self, notifier: Notifier, challenge: str, channel: Channel) -> None:
@@ -360,7 +363,7 @@ class Authenticator:
             code = new_code()
             row.data = {
                 **row.data,
-                "code_hash": hash_code(row.id, code),
+                "code_hash": hash_code(self.box, row.id, code),
                 "code_channel": channel.value,
             }
             await notifier.dispatch(

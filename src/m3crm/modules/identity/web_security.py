@@ -123,12 +123,12 @@ async def totp_disable(
 
 @router.post("/account/security/backup-codes/regenerate", response_class=HTMLResponse)
 async def backup_codes_regenerate(
-    request: Request, session: DbSession, subject: TotpManager, _: Attempt
+    request: Request, session: DbSession, subject: TotpManager, _: Attempt, box: Box
 ) -> HTMLResponse:
     request.state.locale = subject.user.locale
     password = _form_value(await request.form(), "password")
     try:
-        codes = await twofa.regenerate_backup_codes(session, subject, password=password)
+        codes = await twofa.regenerate_backup_codes(session, box, subject, password=password)
     except InvalidCode as exc:
         context = await _context(session, subject, errors={"regenerate": exc.details["fields"]})
         return render(request, "identity/_security_totp.html", context, status_code=422)
