@@ -151,8 +151,8 @@ async def sign_up(
         after={"email": email, "role": SIGNUP_ROLE},
     )  # fmt: skip
     await send_verification(session, settings, notifier, user)
-    return await sessions.start_session(
-        session, settings, user, ip=client.ip, user_agent=client.user_agent
+    return await sessions.sign_in(
+        session, settings, user, ip=client.ip, user_agent=client.user_agent, method="signup"
     )
 
 
@@ -275,15 +275,10 @@ class Authenticator:
     async def _sign_in(
         self, session: AsyncSession, user: User, client: Client, method: str
     ) -> Issued:
-        issued = await sessions.start_session(
-            session, self.settings, user, ip=client.ip, user_agent=client.user_agent
-        )
-        await audit.record(
-            session, SystemActor(TenantId(user.tenant_id), user.id), "auth.login",
-            EntityRef("session", issued.session_id),
-            after={"method": method, "ip": client.ip, "user_agent": client.user_agent},
+        return await sessions.sign_in(
+            session, self.settings, user, ip=client.ip, user_agent=client.user_agent,
+            method=method,
         )  # fmt: skip
-        return issued
 
     async def complete_second_factor(
         self, challenge: str, method: str, code: str, client: Client

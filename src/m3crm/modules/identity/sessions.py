@@ -72,6 +72,26 @@ async def start_session(
     return await _issue(session, settings, auth_session)
 
 
+async def sign_in(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    method: str,
+) -> Issued:
+    """A new session for `user`, audited `auth.login` with how they proved who they are
+    (`password`, a second factor, `signup`, `invitation`): every way in leaves the row."""
+    issued = await start_session(session, settings, user, ip=ip, user_agent=user_agent)
+    await audit.record(
+        session, SystemActor(TenantId(user.tenant_id), user.id), "auth.login",
+        EntityRef("session", issued.session_id),
+        after={"method": method, "ip": ip, "user_agent": user_agent},
+    )  # fmt: skip
+    return issued
+
+
 async def _issue(session: AsyncSession, settings: Settings, auth_session: AuthSession) -> Issued:
     issued = _add_token(session, settings, auth_session)
     await session.flush()

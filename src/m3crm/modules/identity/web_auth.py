@@ -353,8 +353,8 @@ async def accept(request: Request, session: DbSession, settings: SettingsDep) ->
         )
     except DomainError as exc:
         return _partial(request, "_password_form.html", {**context, "error": exc.message})
-    issued = await sessions.start_session(
-        session, settings, user, ip=client.ip, user_agent=client.user_agent
+    issued = await sessions.sign_in(
+        session, settings, user, ip=client.ip, user_agent=client.user_agent, method="invitation"
     )
     return _signed_in(request, settings, issued, "/")
 
