@@ -5,8 +5,9 @@ Browsers get the refresh token in an HttpOnly, SameSite=Strict cookie scoped to
 `/v1/auth` (and the access token in an HttpOnly cookie for the pages); native clients ask
 for `refresh_via: "body"` and keep the refresh token themselves. A refresh or logout
 authenticated by the cookie must carry `X-Requested-With` or `HX-Request`, headers a
-cross-site form cannot send (CSRF). Every endpoint here is rate-limited per client IP,
-and those naming an account per account too.
+cross-site form cannot send (CSRF). Every endpoint taking a credential instead of a
+session has its own per-IP limit (`limit`), those naming an account a per-account one
+too; signed-in ones count against the per-user limit every signed-in request has.
 """
 
 from __future__ import annotations
