@@ -36,7 +36,6 @@ router = APIRouter(include_in_schema=False)
 
 PANEL_ROWS = 200
 SEATS_FULL = N_("Every seat is taken: free one or raise the plan's limit, then invite again.")
-BEYOND_RIGHTS = N_("You cannot invite someone into a role with rights you do not hold.")
 
 
 async def _context(
@@ -94,10 +93,7 @@ async def invite_person(
         await report_limit_refusal(request.app.state.database, subject, refused)
         context = await _context(session, subject, error=SEATS_FULL)
         return _partial(request, context, refused.status_code)
-    except PermissionDenied as refused:
-        context = await _context(session, subject, error=BEYOND_RIGHTS)
-        return _partial(request, context, refused.status_code)
-    except Conflict as refused:
+    except (PermissionDenied, Conflict) as refused:
         context = await _context(session, subject, error=refused.message)
         return _partial(request, context, refused.status_code)
     context = await _context(session, subject, done=N_("Invitation sent."))
