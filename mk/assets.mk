@@ -13,13 +13,13 @@ MO_FILES := $(PO_FILES:.po=.mo)
 
 # `npm ci` installs exactly the lock and never rewrites it. Tailwind is pinned to a release
 # whose platform binaries are all published, so the lock is complete for every OS.
-$(NODE_STAMP): frontend/package.json frontend/package-lock.json
-	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json | $(STAMP)
+	cd frontend && $(NODE_PATH_PREFIX) $(NPM) ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Templates are prerequisites because Tailwind emits only the classes they use.
 $(MANIFEST): $(NODE_STAMP) frontend/build.mjs frontend/themes.mjs $(FRONTEND_SRC) $(TEMPLATES)
-	node frontend/build.mjs
+	$(NODE_PATH_PREFIX) $(NODE) frontend/build.mjs
 
 assets: $(MANIFEST)
 

@@ -30,5 +30,12 @@ def test_migrate_then_seed_twice(monkeypatch: pytest.MonkeyPatch) -> None:
         unknown = runner.invoke(cli, ["dev-token", "nobody@demo.m3crm.test"])
         assert unknown.exit_code != 0
         assert claims.user_id is not None
+        moved = runner.invoke(cli, ["plan-set", "demo", "DevFree"])
+        assert moved.exit_code == 0, moved.output
+        assert "demo: DevPro -> DevFree" in moved.output
+        again = runner.invoke(cli, ["plan-set", "demo", "DevFree"])
+        assert "already on DevFree" in again.output
+        assert runner.invoke(cli, ["plan-set", "demo", "Gold"]).exit_code != 0
+        assert runner.invoke(cli, ["plan-set", "nowhere", "DevPro"]).exit_code != 0
     finally:
         get_settings.cache_clear()

@@ -154,6 +154,45 @@ def dev_token(
     typer.echo(asyncio.run(find()))
 
 
+@cli.command("plan-set")
+def plan_set(
+    tenant: str = typer.Argument(..., help="workspace (tenant) slug"),
+    plan_code: str = typer.Argument(..., help="plan code, e.g. DevFree or DevPro"),
+) -> None:
+    """Move a workspace to another plan (operators; billing arrives later). The change
+    is audited `tenant.plan.changed`; limits and features follow at once."""
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from m3crm.kernel.audit import SystemActor
+    from m3crm.kernel.db.session import bind_tenant
+    from m3crm.kernel.ids import TenantId
+    from m3crm.kernel.tenancy.repository import tenant_by_slug
+    from m3crm.modules.plans.service import plan
+
+    settings = get_settings()
+
+    async def change() -> tuple[str | None, str]:
+        engine = create_async_engine(bootstrap.database_urls(settings).owner)
+        try:
+            async with AsyncSession(engine) as session, session.begin():
+                found = await tenant_by_slug(session, tenant)
+                if found is None:
+                    raise typer.BadParameter(f"no workspace {tenant!r}")
+                await bind_tenant(session, found.id, None)
+                try:
+                    return await plan.change(session, SystemActor(TenantId(found.id)), plan_code)
+                except ValueError as unknown:
+                    raise typer.BadParameter(str(unknown)) from None
+        finally:
+            await engine.dispose()
+
+    previous, current = asyncio.run(change())
+    if previous == current:
+        typer.echo(f"{tenant} is already on {current}")
+    else:
+        typer.echo(f"{tenant}: {previous or 'no plan'} -> {current}")
+
+
 @cli.command("db-shell")
 def db_shell() -> None:
     """Open psql on the database as the owner."""

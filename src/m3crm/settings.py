@@ -85,7 +85,6 @@ class Settings(BaseSettings):
     notify_sender_email: str = "no-reply@m3crm.test"
     notify_sender_name: str = "M3CoreCRM"
     notify_credentials_key: SecretStr = SecretStr(DEV_NOTIFY_KEY)
-    notify_throttle_per_minute: dict[str, int] = {"email": 6000, "sms": 600, "whatsapp": 600}
     notify_batch_size: int = 200
     notify_send_concurrency: int = 32
     notify_claim_seconds: float = 120.0

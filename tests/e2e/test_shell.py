@@ -40,6 +40,7 @@ SHELL_PAGES = (
     ("monitoring-messages", "/monitoring/messages"),
     ("audit", "/admin/audit"),
     ("templates", "/settings/templates"),
+    ("notification-policies", "/settings/notification-policies"),
     ("people", "/admin/users"),
     ("roles", "/admin/roles"),
     ("groups", "/admin/groups"),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from pydantic import SecretStr
 
+from m3crm.kernel.tokens import mint_access_token
 from tests.conftest import World, error_code
 
 
@@ -46,6 +49,26 @@ async def test_token_with_wrong_algorithm_is_401(client: httpx.AsyncClient, worl
     )
     r = await client.get("/v1/runs", headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 401
+
+
+@pytest.mark.parametrize("change", ["jwt_issuer", "jwt_audience", "jwt_secret"])
+async def test_token_of_another_issuer_audience_or_key_is_401(
+    client: httpx.AsyncClient, world: World, change: str
+) -> None:
+    """Each verification parameter on its own: a token minted with only it different."""
+    other = {
+        "jwt_issuer": "https://someone-else.example",
+        "jwt_audience": "someone-else",
+        "jwt_secret": SecretStr("another-secret-0123456789abcdef0123456789"),
+    }[change]
+    minted_by = world.settings.model_copy(update={change: other})
+    token = mint_access_token(minted_by, tenant_id=world.a.id, user_id=world.a.admin_id)
+    refused = await client.get("/v1/runs", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401
+    assert error_code(refused) == "AUTH_INVALID_CREDENTIALS"
+    genuine = mint_access_token(world.settings, tenant_id=world.a.id, user_id=world.a.admin_id)
+    accepted = await client.get("/v1/runs", headers={"Authorization": f"Bearer {genuine}"})
+    assert accepted.status_code == 200
 
 
 async def test_bad_uuid_is_422_with_field(client: httpx.AsyncClient, world: World) -> None:

@@ -15,15 +15,16 @@ from uuid import UUID
 import procrastinate
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from m3crm.kernel.auth import load_subject
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.runs.models import OperationRun, RunStatus
 from m3crm.kernel.runs.service import run as run_service
-from m3crm.kernel.tenancy.models import UserStatus
+from m3crm.kernel.tenancy.models import TenantStatus, UserStatus
 from m3crm.settings import PROJECT_ROOT, Settings
 from m3crm.worker import build_worker_app
-from tests.factories import make_user
+from tests.factories import make_tenant, make_user
 from tests.harness import MigratedDatabase
 from tests.run_handlers import TEST_RUN
 
@@ -126,6 +127,31 @@ async def test_actor_suspended_after_dispatch_is_denied(
     assert run.reason is not None and "no longer active" in run.reason
     assert await side_effects(database, world.a.id, run_id) == 0
     assert await audited(database, world.a.id, run_id, "run.denied")
+
+
+async def test_tenant_suspended_after_dispatch_is_denied(
+    database: Database, worker_app: procrastinate.App, test_db: MigratedDatabase
+) -> None:
+    """A workspace suspended between dispatch and pick-up runs nothing (its own tenant,
+    so the shared ones stay active)."""
+    owner = create_async_engine(test_db.urls.owner)
+    try:
+        async with AsyncSession(owner) as session, session.begin():
+            tenant = await make_tenant(session, slug="suspended-ws")
+        run_id = await dispatch(database, worker_app, tenant.id, tenant.admin_id)
+        async with owner.begin() as conn:
+            await conn.execute(
+                text("UPDATE tenants SET status = :s WHERE id = :t"),
+                {"s": TenantStatus.SUSPENDED.value, "t": tenant.id},
+            )
+        await drain(worker_app)
+        run = await fetch(database, tenant.id, run_id)
+        assert run.status == RunStatus.DENIED
+        assert run.reason is not None and "no longer active" in run.reason
+        assert await side_effects(database, tenant.id, run_id) == 0
+        assert await audited(database, tenant.id, run_id, "run.denied")
+    finally:
+        await owner.dispose()
 
 
 async def test_permission_revoked_after_dispatch_is_denied(

@@ -34,6 +34,7 @@ SHELL_PAGES = (
     ("/monitoring/messages", "admin"),
     ("/admin/audit", "admin"),
     ("/settings/templates", "admin"),
+    ("/settings/notification-policies", "admin"),
     ("/admin/users", "admin"),
     ("/admin/roles", "admin"),
     ("/admin/groups", "admin"),

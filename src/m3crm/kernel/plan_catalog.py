@@ -16,9 +16,10 @@ either a feature or a limit in a plan, never both (`plan_features` is unique on
 `(plan_id, feature)`); where the spec names only a feature but DECISIONS sets a count, the
 count is the limit `<feature>.max`.
 
-Named by the spec without a key, so left to their module: per-minute send throttles
-(Section 2 §8), max recipients per campaign (Section 9 §10), telemarketing's max active
-campaigns, stored recordings and concurrent calls (Section 10 §11).
+Named by the spec without a key, so left to their module: max recipients per campaign
+(Section 9 §10), telemarketing's max active campaigns, stored recordings and concurrent
+calls (Section 10 §11). The per-minute send throttles the spec names without a key
+(Section 2 §8, §11) are the project keys `<channel>.perMinute`.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ _DEV_FREE = PlanDef(
     limits=MappingProxyType(
         {
             "users.max": 3,  # Section 1 §7
+            "email.perMinute": 600,  # Section 2 §8, §11; project key and value
             # Section 3 §9, 6 §10, 5 §10, 4 §9, 7 §10; project values
             "contacts.max": 2_000,
             "companies.max": 500,
@@ -124,6 +126,10 @@ _DEV_PRO = PlanDef(
             "users.max": 25,  # Section 1 §7
             "sms.monthlyCap": 500,  # Section 1 §7; Section 2 §8
             "whatsapp.monthlyCap": 500,  # Section 1 §7; Section 2 §8
+            # Section 2 §8, §11 ("per-minute throttles"); project keys and values
+            "email.perMinute": 6_000,
+            "sms.perMinute": 600,
+            "whatsapp.perMinute": 600,
             # Section 3 §9, 6 §10, 5 §10, 4 §9, 7 §10; project values
             "contacts.max": UNLIMITED,
             "companies.max": UNLIMITED,
@@ -159,9 +165,13 @@ PLANS: Final[Mapping[str, PlanDef]] = MappingProxyType(
 FEATURES: Final[frozenset[str]] = frozenset(f for p in PLANS.values() for f in p.features)
 LIMIT_KEYS: Final[frozenset[str]] = frozenset(k for p in PLANS.values() for k in p.limits)
 
-# Keys the spec does not name, added for the counts DECISIONS sets (§3.3, §3A.4).
+# Keys the spec does not name, added for the counts DECISIONS sets (§3.3, §3A.4) and
+# for the per-minute throttles Section 2 §8 names without a key.
 PROJECT_KEYS: Final[frozenset[str]] = frozenset(
     {
+        "email.perMinute",
+        "sms.perMinute",
+        "whatsapp.perMinute",
         "contacts.customFields.max",
         "companies.customFields.max",
         "leads.customFields.max",

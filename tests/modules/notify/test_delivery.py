@@ -121,7 +121,7 @@ def hooks(app: FastAPI, settings: Settings, fakes: Fakes) -> Iterator[None]:
 async def dispatch(
     database: Database, settings: Settings, tenant: SeededTenant, req: DispatchRequest
 ) -> DispatchResult:
-    notifier = Notifier(Throttle(RateLimiter(settings), {}))
+    notifier = Notifier(Throttle(RateLimiter(settings)))
     async with database.transaction(tenant.id, tenant.admin_id) as session:
         return await notifier.dispatch(session, Sender(tenant.id, tenant.admin_id), req)
 

@@ -7,13 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.db.session import bind_tenant
-from m3crm.kernel.errors import RateLimited
-from m3crm.kernel.ratelimit import RateLimiter
-from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import (
     Channel,
     InboxEntry,
@@ -21,9 +19,9 @@ from m3crm.modules.notify.models import (
     OutboxMessage,
     TemplateStatus,
 )
-from m3crm.modules.notify.throttle import Throttle
 from m3crm.modules.plans.models import UsageCounter
 from tests.conftest import World, error_code
+from tests.factories import bearer, make_user
 
 URL = "/v1/notify/dispatch"
 PHONE = "+201001234567"
@@ -276,30 +274,53 @@ async def test_monthly_cap_answers_402(
     }
 
 
-async def test_throttle_answers_429(session: AsyncSession, world: World, settings: Any) -> None:
-    notifier = Notifier(Throttle(RateLimiter(settings), {"sms": 2}))
-    await bind_tenant(session, world.a.id, world.a.admin_id)
+async def _set_per_minute(
+    client: httpx.AsyncClient, world: World, target: str, allowance: int
+) -> None:
+    response = await client.put(
+        f"/v1/admin/entitlements/overrides/{target}",
+        headers=world.headers(world.a),
+        json={"limits": {"sms.perMinute": allowance}},
+    )
+    assert response.status_code == 200, response.text
 
-    class Sender:
-        tenant_id = world.a.id
-        user_id = world.a.admin_id
 
-    for code in ("1", "2"):
-        await notifier.dispatch(
-            session,
-            Sender(),
-            DispatchRequest(
-                channel=Channel.SMS, to=PHONE, family="otp.verify_phone", payload={"code": code}
-            ),
-        )
-    with pytest.raises(RateLimited):
-        await notifier.dispatch(
-            session,
-            Sender(),
-            DispatchRequest(
-                channel=Channel.SMS, to=PHONE, family="otp.verify_phone", payload={"code": "3"}
-            ),
-        )
+def _sms(code: int) -> dict[str, Any]:
+    return otp_sms(payload={"code": f"{code:06d}", "minutes": 10})
+
+
+async def test_throttle_answers_429_from_the_workspace_allowance(
+    client: httpx.AsyncClient, app: FastAPI, world: World
+) -> None:
+    await app.state.limiter.storage.reset()
+    await _set_per_minute(client, world, "tenant", 2)
+    for code in (1, 2):
+        accepted = await client.post(URL, json=_sms(code), headers=world.headers(world.a))
+        assert accepted.status_code == 202, accepted.text
+    refused = await client.post(URL, json=_sms(3), headers=world.headers(world.a))
+    assert refused.status_code == 429
+    assert error_code(refused) == "RATE_LIMIT"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    e_mail = {**_sms(4), "channel": "email", "to": "throttle@a.test"}
+    other_channel = await client.post(URL, json=e_mail, headers=world.headers(world.a))
+    assert other_channel.status_code == 202, other_channel.text
+
+
+async def test_throttle_counts_the_workspace_against_the_senders_allowance(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, world: World
+) -> None:
+    """A person override raises one sender's allowance; the count stays the workspace's."""
+    await app.state.limiter.storage.reset()
+    await bind_tenant(session, world.a.id, None)
+    other_id = await make_user(session, tenant_id=world.a.id, email="ops@a.test", role="admin")
+    await _set_per_minute(client, world, "tenant", 1)
+    await _set_per_minute(client, world, f"user/{world.a.admin_id}", 3)
+    other = bearer(world.settings, world.a.id, other_id)
+    assert (await client.post(URL, json=_sms(1), headers=other)).status_code == 202
+    assert (await client.post(URL, json=_sms(2), headers=other)).status_code == 429
+    admin = world.headers(world.a)
+    assert (await client.post(URL, json=_sms(3), headers=admin)).status_code == 202
+    assert (await client.post(URL, json=_sms(4), headers=admin)).status_code == 429
 
 
 async def test_missing_email_template_soft_fails_only_the_mirror(

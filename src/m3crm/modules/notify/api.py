@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -24,7 +25,7 @@ from m3crm.kernel.errors import (
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.pagination import CURSOR_PATTERN, MAX_LIMIT, PageRequest
 from m3crm.kernel.tenancy.repository import user_by_id
-from m3crm.modules.notify import consent, inbox, outbox, preferences, templates
+from m3crm.modules.notify import consent, inbox, outbox, policies, preferences, templates
 from m3crm.modules.notify.addresses import normalize_e164
 from m3crm.modules.notify.auth import (
     ConsentManager,
@@ -67,6 +68,8 @@ from m3crm.modules.notify.schemas import (
     MarkReadIn,
     MessageOut,
     MessagePage,
+    PoliciesIn,
+    PoliciesOut,
     PreferencesIn,
     PreferencesOut,
     PreviewIn,
@@ -458,6 +461,24 @@ async def set_credentials(
     cipher = CredentialCipher(settings.notify_credentials_key.get_secret_value())
     secrets = body.model_dump(exclude_none=True, exclude={"provider"})
     await set_tenant_credentials(session, subject, cipher, body.provider, secrets)
+
+
+@router.get("/v1/admin/notification-policies", response_model=PoliciesOut)
+async def get_policies(session: DbSession, subject: PolicyManager) -> PoliciesOut:
+    return PoliciesOut.model_validate(asdict(await policies.load_policies(session)))
+
+
+@router.put(
+    "/v1/admin/notification-policies",
+    response_model=PoliciesOut,
+    responses=error_responses(ValidationFailed),
+)
+async def update_policies(
+    body: PoliciesIn, session: DbSession, subject: PolicyManager
+) -> PoliciesOut:
+    """Change the workspace's policies; only the fields sent change."""
+    saved = await policies.save_policies(session, subject, body.model_dump(exclude_unset=True))
+    return PoliciesOut.model_validate(asdict(saved))
 
 
 router.include_router(webhook_router)

@@ -15,7 +15,7 @@ async def get_notifier(request: Request) -> Notifier:
     state = request.app.state
     notifier: Notifier | None = getattr(state, "notifier", None)
     if notifier is None:
-        notifier = Notifier(Throttle(state.limiter, state.settings.notify_throttle_per_minute))
+        notifier = Notifier(Throttle(state.limiter))
         state.notifier = notifier
     return notifier
 

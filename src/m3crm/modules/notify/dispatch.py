@@ -194,7 +194,7 @@ class Notifier:
             marketing_preference=_marketing_pref(plan.prefs, req.channel),
             allow_transactional_over_stop=plan.policies.allow_transactional_over_stop,
         )
-        await self.throttle.hit(sender.tenant_id, req.channel)
+        await self.throttle.hit(sender.tenant_id, req.channel, entitlements)
         return await self._write(session, sender, req, plan, entitlements)
 
     async def _plan(self, session: AsyncSession, sender: Actor, req: DispatchRequest) -> _Plan:

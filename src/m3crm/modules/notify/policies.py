@@ -1,11 +1,16 @@
-"""Tenant notification policies (Section 14 §3) the core reads, with their defaults."""
+"""Tenant notification policies (Section 14 §3) the core reads, with their defaults, and
+their editing by an admin (`notify.policies.manage`, Section 14 §12)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.kernel import audit
+from m3crm.kernel.audit import EntityRef
+from m3crm.kernel.auth import AuthSubject
 from m3crm.modules.notify import repository
 
 
@@ -24,3 +29,25 @@ async def load_policies(session: AsyncSession) -> Policies:
         mirroring=bool(values.get("mirroring", True)),
         allow_transactional_over_stop=bool(values.get("allow_transactional_over_stop", False)),
     )
+
+
+async def save_policies(
+    session: AsyncSession, subject: AuthSubject, changes: Mapping[str, bool]
+) -> Policies:
+    """Store the given policies (keys of `Policies`; the others keep their value) and
+    audit `notify.policies.updated` with what changed. Nothing changed, nothing written."""
+    before = await load_policies(session)
+    after = replace(before, **changes)
+    changed = {key: value for key, value in asdict(after).items() if asdict(before)[key] != value}
+    for key, value in changed.items():
+        await repository.save_policy_value(session, subject.tenant_id, key, value)
+    if changed:
+        await audit.record(
+            session,
+            subject,
+            "notify.policies.updated",
+            EntityRef("notification_policies", subject.tenant_id),
+            before={key: asdict(before)[key] for key in changed},
+            after=changed,
+        )
+    return after

@@ -23,10 +23,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from m3crm.kernel.ids import TenantId
+from m3crm.kernel.ids import TenantId, new_id
 from m3crm.kernel.pagination import Page, PageRequest, paginate_by_id
 from m3crm.modules.notify.models import (
     Channel,
@@ -185,6 +185,20 @@ _POLICY_VALUES = select(NotificationPolicy.key, NotificationPolicy.value)
 async def policy_values(session: AsyncSession) -> dict[str, Any]:
     rows = (await session.execute(_POLICY_VALUES)).all()
     return {key: value for key, value in rows}
+
+
+async def save_policy_value(
+    session: AsyncSession, tenant_id: TenantId, key: str, value: Any
+) -> None:
+    """Insert or replace one tenant policy (unique on `(tenant_id, key)`)."""
+    stmt = (
+        insert(NotificationPolicy)
+        .values(tenant_id=tenant_id, id=new_id(), key=key, value=value)
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "key"], set_={"value": value, "updated_at": func.now()}
+        )
+    )
+    await session.execute(stmt)
 
 
 async def stored_preferences(session: AsyncSession, user_id: UUID) -> NotificationPreference | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from m3crm.kernel.inputs import StorableModel
 from m3crm.modules.notify.models import (
@@ -283,3 +283,23 @@ class WebhookAck(BaseModel):
     applied: int
     duplicates: int
     unmatched: int
+
+
+class PoliciesOut(BaseModel):
+    """The workspace's notification policies (Section 14 §3)."""
+
+    mirroring: bool = Field(
+        description="SMS and WhatsApp messages to a person also go to their e-mail and inbox."
+    )
+    allow_transactional_over_stop: bool = Field(
+        description="A number that sent STOP still receives transactional SMS (codes, alerts)."
+    )
+
+
+class PoliciesIn(BaseModel):
+    """Only the fields sent change; `null` is refused (a policy is on or off)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mirroring: StrictBool = False
+    allow_transactional_over_stop: StrictBool = False

@@ -43,3 +43,14 @@ def register() -> None:
             order=90,
         )
     )
+    register_nav(
+        NavItem(
+            "notification-policies",
+            N_("Notification policies"),
+            "/settings/notification-policies",
+            "notify.policies.manage",
+            icon="bell",
+            section="admin",
+            order=91,
+        )
+    )

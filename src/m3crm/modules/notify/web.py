@@ -16,7 +16,7 @@ from m3crm.kernel.auth import AuthSubject, DbSession
 from m3crm.kernel.errors import NotFound, ValidationFailed
 from m3crm.kernel.i18n import N_, SUPPORTED_LOCALES, locale_name
 from m3crm.kernel.pagination import CURSOR_PATTERN, PageRequest
-from m3crm.modules.notify import inbox, mailcatcher, outbox, preferences, templates
+from m3crm.modules.notify import inbox, mailcatcher, outbox, preferences, templates, web_policies
 from m3crm.modules.notify.auth import (
     InboxReader,
     OutboxOperator,
@@ -462,3 +462,6 @@ async def mail_detail_page(request: Request, mail_id: str, subject: OutboxReader
     if mail is None:
         raise NotFound()
     return render(request, "notify/mail_detail.html", {"mail": mail})
+
+
+router.include_router(web_policies.router)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     or_,
     select,
     union_all,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,6 +103,17 @@ async def current_usage(session: AsyncSession, tenant_id: TenantId) -> dict[str,
         ),
     )
     return {key: int(value) for key, value in (await session.execute(stmt)).all()}
+
+
+async def end_active_subscriptions(
+    session: AsyncSession, tenant_id: TenantId, at: datetime
+) -> None:
+    """Close every active subscription of the tenant at `at` (kept as history)."""
+    await session.execute(
+        update(TenantPlan)
+        .where(TenantPlan.tenant_id == tenant_id, TenantPlan.status == "active")
+        .values(status="ended", ends_at=at)
+    )
 
 
 async def plan_id_by_code(session: AsyncSession, code: str) -> Plan | None:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.kernel import audit
+from m3crm.kernel.audit import Actor, EntityRef
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.entitlements import (
     Entitlements,
@@ -109,6 +111,31 @@ class PlanService:
             raise ValueError(f"unknown plan {plan_code!r}")
         session.add(TenantPlan(tenant_id=tenant_id, plan_id=plan.id, started_at=datetime.now(UTC)))
         await session.flush()
+
+    async def change(
+        self, session: AsyncSession, actor: Actor, plan_code: str
+    ) -> tuple[str | None, str]:
+        """Move the actor's tenant to `plan_code` from now on: the active subscription
+        ends (kept as history), a new one starts, `tenant.plan.changed` is audited.
+        Answers (previous plan code, new plan code); the same plan changes nothing.
+        Raises `ValueError` for an unknown plan (an operator's typo, not user input)."""
+        if await plan_id_by_code(session, plan_code) is None:
+            raise ValueError(f"unknown plan {plan_code!r}")
+        current = await repository.active_plan(session, actor.tenant_id)
+        previous = current.code if current else None
+        if previous == plan_code:
+            return previous, plan_code
+        await repository.end_active_subscriptions(session, actor.tenant_id, datetime.now(UTC))
+        await self.subscribe(session, actor.tenant_id, plan_code)
+        await audit.record(
+            session,
+            actor,
+            "tenant.plan.changed",
+            EntityRef("tenant", actor.tenant_id),
+            before={"plan": previous},
+            after={"plan": plan_code},
+        )
+        return previous, plan_code
 
     async def _current(
         self, session: AsyncSession, tenant_id: TenantId

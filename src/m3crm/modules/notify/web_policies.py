@@ -1,0 +1,63 @@
+"""Settings → Notification policies: the workspace's policies (Section 14 §3), edited by
+an admin (`notify.policies.manage`); the same service as the API."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from m3crm.kernel.auth import DbSession
+from m3crm.kernel.i18n import N_
+from m3crm.modules.notify import policies
+from m3crm.modules.notify.auth import PolicyManager
+from m3crm.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+POLICY_TEXTS: dict[str, tuple[str, str]] = {
+    "mirroring": (
+        N_("Copy SMS and WhatsApp messages to e-mail and the inbox"),
+        N_(
+            "When a person receives an SMS or WhatsApp message, they also get it by e-mail"
+            " and in their in-app inbox, so nothing is lost if the phone is off."
+        ),
+    ),
+    "allow_transactional_over_stop": (
+        N_("Send transactional SMS to numbers that replied STOP"),
+        N_(
+            "Sign-in codes and account alerts still reach a number that opted out of SMS."
+            " Marketing SMS never do."
+        ),
+    ),
+}
+"""Label and explanation of each policy of `Policies`, in the order the page shows them."""
+
+
+def _context(current: policies.Policies, *, saved: bool) -> dict[str, Any]:
+    return {"policies": asdict(current), "texts": POLICY_TEXTS, "saved": saved}
+
+
+@router.get("/settings/notification-policies", response_class=HTMLResponse)
+async def policies_page(
+    request: Request, session: DbSession, subject: PolicyManager
+) -> HTMLResponse:
+    request.state.locale = subject.user.locale
+    current = await policies.load_policies(session)
+    return render(request, "notify/policies.html", _context(current, saved=False))
+
+
+@router.post("/settings/notification-policies", response_class=HTMLResponse)
+async def save_policies(
+    request: Request, session: DbSession, subject: PolicyManager
+) -> HTMLResponse:
+    """Save the form (an unticked checkbox is absent, so it means off) and re-render it."""
+    request.state.locale = subject.user.locale
+    form = await request.form()
+    changes = {name: name in form for name in POLICY_TEXTS}
+    saved = await policies.save_policies(session, subject, changes)
+    partial = request.headers.get("hx-request") == "true"
+    template = "notify/_policies_form.html" if partial else "notify/policies.html"
+    return render(request, template, _context(saved, saved=True))
