@@ -280,7 +280,7 @@ async def test_totp_end_to_end(
     assert off.json()["totp_enabled"] is False
     assert off.json()["backup_codes_left"] == 0
     assert await twofa.second_factor_methods(session, world.a.admin_id) == []
-    assert not await twofa.consume_backup_code(session, world.a.admin_id, new_codes[1])
+    assert not await twofa.consume_backup_code(session, box(world), world.a.admin_id, new_codes[1])
 
     again_off = await client.post(
         "/v1/auth/totp/disable", json={"password": PASSWORD, "code": "123456"}, headers=headers
@@ -476,14 +476,16 @@ async def test_verify_totp_needs_an_enabled_secret_under_this_key(
 async def test_backup_codes_work_once(session: AsyncSession, world: World) -> None:
     _subject, _totp, codes = await enabled_at_t0(session, world)
     user = world.a.admin_id
-    assert await twofa.consume_backup_code(session, user, codes[0])
-    assert not await twofa.consume_backup_code(session, user, codes[0])
+    assert await twofa.consume_backup_code(session, box(world), user, codes[0])
+    assert not await twofa.consume_backup_code(session, box(world), user, codes[0])
 
     plain = codes[1].replace("-", "")
-    assert await twofa.consume_backup_code(session, user, f" {plain[:4].upper()} {plain[4:]} ")
-    assert not await twofa.consume_backup_code(session, user, codes[1])
+    assert await twofa.consume_backup_code(
+        session, box(world), user, f" {plain[:4].upper()} {plain[4:]} "
+    )
+    assert not await twofa.consume_backup_code(session, box(world), user, codes[1])
     for junk in ("", "abcd-efg", "zzzz-zzzz", codes[2] + "x", "a" * 200):
-        assert not await twofa.consume_backup_code(session, user, junk)
+        assert not await twofa.consume_backup_code(session, box(world), user, junk)
 
     assert (await twofa.status(session, _subject)).backup_codes_left == 8
 
@@ -496,7 +498,7 @@ async def test_second_factor_methods(session: AsyncSession, world: World) -> Non
     subject, _totp, codes = await enabled_at_t0(session, world)
     assert await twofa.second_factor_methods(session, user) == ["totp", "backup"]
     for code in codes:
-        assert await twofa.consume_backup_code(session, user, code)
+        assert await twofa.consume_backup_code(session, box(world), user, code)
     assert await twofa.second_factor_methods(session, user) == ["totp"]
 
     profile = await verified_phone(session, world.a, user)

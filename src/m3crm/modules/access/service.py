@@ -81,6 +81,18 @@ SEEDED_ROLE_NAMES: Mapping[str, Mapping[str, str]] = {
 language (names are the workspace's data from then on: it may rename them)."""
 
 
+async def require_grantable(
+    session: AsyncSession, subject: AuthSubject, role_ids: Sequence[UUID]
+) -> None:
+    """403 (with `details.permissions`, the codes lacking) when the roles grant any
+    permission `subject` does not hold: nobody gives a role beyond their own rights.
+    Every way a role reaches a user goes through it (assigning roles, creating a user,
+    inviting one)."""
+    granted = await repository.role_permission_codes(session, subject.tenant_id, role_ids)
+    if not granted <= subject.permissions:
+        raise PermissionDenied(details={"permissions": sorted(granted - subject.permissions)})
+
+
 class AccessService:
     async def install_role_templates(
         self, session: AsyncSession, tenant_id: TenantId, locale: str = "en"
@@ -244,9 +256,7 @@ class AccessService:
         held = {r.code: r for r in before}
         adding = [roles[c] for c in wanted["assign"] if c not in held]
         removing = [held[c] for c in wanted["remove"] if c in held]
-        granted = await repository.role_permission_codes(session, tenant_id, [r.id for r in adding])
-        if not granted <= subject.permissions:
-            raise PermissionDenied(details={"permissions": sorted(granted - subject.permissions)})
+        await require_grantable(session, subject, [r.id for r in adding])
         after_roles = [r for r in before if r not in removing] + adding
         if any(r.code == SUPER_ADMIN for r in removing) and await self.is_last_super_admin(
             session, tenant_id, user

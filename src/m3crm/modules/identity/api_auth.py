@@ -5,8 +5,9 @@ Browsers get the refresh token in an HttpOnly, SameSite=Strict cookie scoped to
 `/v1/auth` (and the access token in an HttpOnly cookie for the pages); native clients ask
 for `refresh_via: "body"` and keep the refresh token themselves. A refresh or logout
 authenticated by the cookie must carry `X-Requested-With` or `HX-Request`, headers a
-cross-site form cannot send (CSRF). Every endpoint here is rate-limited per client IP,
-and those naming an account per account too.
+cross-site form cannot send (CSRF). Every endpoint taking a credential instead of a
+session has its own per-IP limit (`limit`), those naming an account a per-account one
+too; signed-in ones count against the per-user limit every signed-in request has.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from limits import RateLimitItem, parse
 from pydantic import BaseModel, ConfigDict, Field
 
-from m3crm.kernel import audit
-from m3crm.kernel.audit import EntityRef
 from m3crm.kernel.auth import (
     ACCESS_COOKIE,
     AuthSubject,
@@ -38,6 +37,7 @@ from m3crm.kernel.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    PlanRequired,
     RateLimited,
     ValidationFailed,
     error_responses,
@@ -54,7 +54,6 @@ from m3crm.modules.identity.authentication import (
     WorkspaceRequired,
 )
 from m3crm.modules.identity.one_time import InvalidToken
-from m3crm.modules.identity.secrets import token_tenant
 from m3crm.modules.identity.sessions import Issued, TokenReused
 from m3crm.modules.notify.deps import NotifierDep
 from m3crm.modules.notify.models import Channel
@@ -185,10 +184,19 @@ async def authenticator(request: Request) -> Authenticator:
         if method == "totp":
             return await twofa.verify_totp(session, box, user_id, code)
         if method == "backup":
-            return await twofa.consume_backup_code(session, user_id, code)
+            return await twofa.consume_backup_code(session, box, user_id, code)
         return False
 
-    return Authenticator(request.app.state.database, settings, twofa.second_factor_methods, check)
+    async def throttle_code_sends(user_id: UUID) -> None:
+        await limit(request, "login_code.account", str(user_id))
+
+    return Authenticator(
+        request.app.state.database,
+        settings,
+        twofa.second_factor_methods,
+        check,
+        throttle_code_sends,
+    )
 
 
 AuthenticatorDep = Annotated[Authenticator, Depends(authenticator)]
@@ -304,7 +312,7 @@ async def login_second_factor(
 @router.post(
     "/login/2fa/send",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(SecondFactorInvalid),
+    responses=error_responses(SecondFactorInvalid, PlanRequired),
 )
 async def send_login_code(
     body: SendCodeIn, request: Request, auth: AuthenticatorDep, notifier: NotifierDep
@@ -329,18 +337,13 @@ async def refresh(
         token = request.cookies.get(REFRESH_COOKIE)
         if token is not None:
             require_same_origin(request)
-    tenant_id = token_tenant(token or "")
-    if token is None or tenant_id is None:
+    if token is None:
         raise NotAuthenticated(N_("Sign in again."))
-    reused: TokenReused | None = None
-    async with database.transaction(tenant_id) as session:
-        try:
-            issued = await sessions.rotate(session, settings, token)
-        except TokenReused as exc:
-            reused = exc  # commit the family's revocation, then refuse
-    if reused is not None:
+    try:
+        issued = await sessions.refresh(database, settings, token)
+    except TokenReused:
         clear_cookies(response)
-        raise reused
+        raise
     return respond(response, settings, issued, body.refresh_via)
 
 
@@ -440,11 +443,4 @@ async def revoke_session(session_id: UUID, session: DbSession, subject: Sessions
 
 @router.post("/sessions/revoke-others", response_model=RevokedOut)
 async def revoke_other_sessions(session: DbSession, subject: SessionsRevoker) -> RevokedOut:
-    count = await repository.revoke_sessions(
-        session, subject.user_id, "revoked_by_user", datetime.now(UTC), keep=subject.session_id
-    )
-    await audit.record(
-        session, subject, "session.revoked_others", EntityRef("user", subject.user_id),
-        after={"revoked": count},
-    )  # fmt: skip
-    return RevokedOut(revoked=count)
+    return RevokedOut(revoked=await sessions.revoke_others(session, subject))

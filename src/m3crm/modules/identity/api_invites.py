@@ -150,7 +150,7 @@ async def accept_invite(
             actor = SystemActor(TenantId(tenant_id), None)
             await report_limit_refusal(request.app.state.database, actor, refused)
         raise
-    issued = await sessions.start_session(
-        session, settings, user, ip=client.ip, user_agent=client.user_agent
+    issued = await sessions.sign_in(
+        session, settings, user, ip=client.ip, user_agent=client.user_agent, method="invitation"
     )
     return respond(response, settings, issued, "cookie")

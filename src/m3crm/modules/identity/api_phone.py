@@ -25,6 +25,7 @@ from m3crm.kernel.errors import (
 from m3crm.kernel.inputs import StorableModel
 from m3crm.kernel.web.errors import json_error_body
 from m3crm.modules.identity import phone
+from m3crm.modules.identity.api_twofa import Box
 from m3crm.modules.identity.phone import (
     InvalidPhoneCode,
     PhoneCodeRefused,
@@ -133,10 +134,10 @@ _SEND_ERRORS = (PlanRequired, MonthlyCapReached, RateLimited, ConsentRequired, T
     responses=error_responses(*_SEND_ERRORS),
 )
 async def start_verification(
-    body: PhoneStartIn, session: DbSession, subject: PhoneStarter, notifier: NotifierDep
+    body: PhoneStartIn, session: DbSession, subject: PhoneStarter, notifier: NotifierDep, box: Box
 ) -> PhoneVerificationOut:
     """Send a 6-digit code (valid 10 minutes) by SMS or WhatsApp; at most 3 per hour."""
-    started = await phone.start(session, subject, notifier, body.e164, body.channel)
+    started = await phone.start(session, box, subject, notifier, body.e164, body.channel)
     return _verification_out(started)
 
 
@@ -147,10 +148,10 @@ async def start_verification(
     responses=error_responses(NotFound, InvalidTransition, *_SEND_ERRORS),
 )
 async def resend_verification(
-    body: PhoneResendIn, session: DbSession, subject: PhoneStarter, notifier: NotifierDep
+    body: PhoneResendIn, session: DbSession, subject: PhoneStarter, notifier: NotifierDep, box: Box
 ) -> PhoneVerificationOut:
     """A new code for the same verification; at most once a minute."""
-    started = await phone.resend(session, subject, notifier, body.verification_id)
+    started = await phone.resend(session, box, subject, notifier, body.verification_id)
     return _verification_out(started)
 
 
@@ -168,10 +169,14 @@ async def resend_verification(
     },
 )
 async def confirm_verification(
-    body: PhoneConfirmIn, request: Request, session: DbSession, subject: PhoneConfirmer
+    body: PhoneConfirmIn,
+    request: Request,
+    session: DbSession,
+    subject: PhoneConfirmer,
+    box: Box,
 ) -> PhoneVerifiedOut | Response:
     try:
-        verification = await phone.confirm(session, subject, body.e164, body.code)
+        verification = await phone.confirm(session, box, subject, body.e164, body.code)
     except PhoneCodeRefused as refused:
         return _refusal(request, refused)
     profile = await phone.read_profile(session, subject)

@@ -160,9 +160,9 @@ async def totp_disable(
     "/v1/auth/twofa/backup-codes/regenerate", response_model=BackupCodesOut, responses=TOTP_ERRORS
 )
 async def backup_codes_regenerate(
-    body: PasswordIn, session: DbSession, subject: TotpManager, _: Attempt
+    body: PasswordIn, session: DbSession, subject: TotpManager, _: Attempt, box: Box
 ) -> BackupCodesOut:
-    codes = await twofa.regenerate_backup_codes(session, subject, password=body.password)
+    codes = await twofa.regenerate_backup_codes(session, box, subject, password=body.password)
     return BackupCodesOut(backup_codes=codes)
 
 

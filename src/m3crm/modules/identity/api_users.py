@@ -213,13 +213,15 @@ async def get_user(user_id: UUID, session: DbSession, subject: UserReader) -> Ad
 @router.patch(
     "/{user_id}",
     response_model=AdminUserOut,
-    responses=error_responses(NotFound, Conflict, LimitReached),
+    responses=error_responses(NotFound, Conflict, LimitReached, PermissionDenied),
 )
 async def update_user(
     user_id: UUID, body: AdminUserPatch, session: DbSession, subject: UserEditor
 ) -> AdminUserOut:
     """Audited as `user.updated` (profile) and `user.suspended` / `user.deactivated` /
-    `user.reinstated` (status). Suspending or deactivating ends the user's sessions."""
+    `user.reinstated` (status). A status change also needs the permission of its
+    endpoint (`user.suspend` / `user.deactivate` / `user.reinstate`, else 403) and does
+    exactly what that endpoint does (sessions ended, records handed over, notices)."""
     changes = UserChanges(
         full_name=body.full_name,
         locale=body.locale,

@@ -3,9 +3,10 @@ the e-mail links (verification, password reset, welcome) are in `email_links`.
 
 Sign-in runs before any tenant is known. The workspaces where an e-mail may sign in come
 from a SECURITY DEFINER lookup (ids, slug, name only); the password is then checked in
-each of them with RLS on. Failures are counted per account and committed even though the
-request fails (their own transactions); after `login_max_failures` in a row the account
-is locked for `login_lockout_minutes`. Every refusal is the same 401, whether the e-mail
+each of them with RLS on. Failures are counted per account, only when the password
+matched in none of the workspaces, and committed even though the request fails (their
+own transactions); after `login_max_failures` in a row the account is locked for
+`login_lockout_minutes`. Every refusal is the same 401, whether the e-mail
 exists, the password is wrong or the account is locked, and the password hash is checked
 even for unknown e-mails (constant work). Only after a password matched in several
 workspaces does the answer list them (409 `AUTH_WORKSPACE_REQUIRED`).
@@ -23,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import EntityRef, SystemActor
+from m3crm.kernel.crypto import secret_box
 from m3crm.kernel.db.session import Database, bind_tenant
-from m3crm.kernel.entitlements import record_monthly_usage
+from m3crm.kernel.entitlements import load_user_entitlements, record_monthly_usage
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
@@ -95,6 +97,9 @@ class Client:
 SecondFactorCheck = Callable[[AsyncSession, UUID, str, str], Awaitable[bool]]
 """`(session, user_id, method, code) -> ok`; provided by the 2FA part (`twofa`)."""
 
+CodeSendThrottle = Callable[[UUID], Awaitable[None]]
+"""Counts one sign-in code sent to the user (by id); raises `RateLimited` when over."""
+
 
 async def sign_up(
     session: AsyncSession,
@@ -146,8 +151,8 @@ async def sign_up(
         after={"email": email, "role": SIGNUP_ROLE},
     )  # fmt: skip
     await send_verification(session, settings, notifier, user)
-    return await sessions.start_session(
-        session, settings, user, ip=client.ip, user_agent=client.user_agent
+    return await sessions.sign_in(
+        session, settings, user, ip=client.ip, user_agent=client.user_agent, method="signup"
     )
 
 
@@ -168,11 +173,14 @@ class Authenticator:
         settings: Settings,
         second_factor_methods: Callable[[AsyncSession, UUID], Awaitable[list[str]]],
         check_second_factor: SecondFactorCheck,
+        throttle_code_sends: CodeSendThrottle,
     ) -> None:
         self.database = database
         self.settings = settings
         self.methods = second_factor_methods
         self.check_second_factor = check_second_factor
+        self.throttle_code_sends = throttle_code_sends
+        self.box = secret_box(settings)
 
     async def login(
         self, email: str, password: str, workspace: str | None, client: Client
@@ -189,35 +197,47 @@ class Authenticator:
         if not candidates:
             verify_password(None, password)
             raise InvalidCredentials()
-        matches = [
-            _Match(c.tenant_id, c.user_id, c.slug, c.tenant_name)
-            for c in candidates
-            if await self._check_password(c.tenant_id, c.user_id, password, client)
-        ]
+        found = [_Match(c.tenant_id, c.user_id, c.slug, c.tenant_name) for c in candidates]
+        matches = [m for m in found if await self._check_password(m, password)]
         if not matches:
+            for m in found:
+                await self._record_failure(m, client)
             raise InvalidCredentials()
         if len(matches) > 1:
             raise WorkspaceRequired([{"slug": m.slug, "name": m.name} for m in matches])
         return await self._after_password(matches[0], client)
 
-    async def _check_password(
-        self, tenant_id: UUID, user_id: UUID, password: str, client: Client
-    ) -> bool:
-        """Verify in the tenant; count a failure or clear the count (committed)."""
+    async def _check_password(self, match: _Match, password: str) -> bool:
+        """Verify the password in the match's tenant (one Argon2 check whatever the
+        outcome); a match on an unlocked account clears its failure count (committed).
+        A mismatch records nothing here: `login` counts failures only once no workspace
+        matched, so signing in to one workspace never locks the same e-mail in another."""
         now = datetime.now(UTC)
-        async with self.database.transaction(tenant_id, user_id) as session:
-            user = await repository.user(session, user_id)
+        async with self.database.transaction(match.tenant_id, match.user_id) as session:
+            user = await repository.user(session, match.user_id)
             if user is None:
                 verify_password(None, password)
                 return False
             profile = await repository.ensure_profile(session, user)
             locked = profile.locked_until is not None and profile.locked_until > now
-            ok = verify_password(user.password_hash, password) and not locked
-            actor = SystemActor(TenantId(tenant_id), user_id)
-            if ok:
-                profile.failed_logins = 0
-                profile.locked_until = None
-                return True
+            if not verify_password(user.password_hash, password) or locked:
+                return False
+            profile.failed_logins = 0
+            profile.locked_until = None
+            return True
+
+    async def _record_failure(self, match: _Match, client: Client) -> None:
+        """Count one failed sign-in for the account (committed although the request
+        fails); at `login_max_failures` in a row, lock it for `login_lockout_minutes`.
+        Audited `auth.login.failed` (and `auth.login.locked` when it locks)."""
+        now = datetime.now(UTC)
+        async with self.database.transaction(match.tenant_id, match.user_id) as session:
+            user = await repository.user(session, match.user_id)
+            if user is None:
+                return
+            profile = await repository.ensure_profile(session, user)
+            locked = profile.locked_until is not None and profile.locked_until > now
+            actor = SystemActor(TenantId(match.tenant_id), match.user_id)
             if not locked:
                 profile.failed_logins += 1
                 if profile.failed_logins >= self.settings.login_max_failures:
@@ -226,14 +246,13 @@ class Authenticator:
                     )
                     profile.failed_logins = 0
                     await audit.record(
-                        session, actor, "auth.login.locked", EntityRef("user", user_id),
+                        session, actor, "auth.login.locked", EntityRef("user", match.user_id),
                         after={"until": profile.locked_until.isoformat(), "ip": client.ip},
                     )  # fmt: skip
             await audit.record(
-                session, actor, "auth.login.failed", EntityRef("user", user_id),
+                session, actor, "auth.login.failed", EntityRef("user", match.user_id),
                 after={"locked": locked, "ip": client.ip},
             )  # fmt: skip
-            return False
 
     async def _after_password(self, match: _Match, client: Client) -> Issued:
         async with self.database.transaction(match.tenant_id, match.user_id) as session:
@@ -256,15 +275,10 @@ class Authenticator:
     async def _sign_in(
         self, session: AsyncSession, user: User, client: Client, method: str
     ) -> Issued:
-        issued = await sessions.start_session(
-            session, self.settings, user, ip=client.ip, user_agent=client.user_agent
-        )
-        await audit.record(
-            session, SystemActor(TenantId(user.tenant_id), user.id), "auth.login",
-            EntityRef("session", issued.session_id),
-            after={"method": method, "ip": client.ip, "user_agent": client.user_agent},
+        return await sessions.sign_in(
+            session, self.settings, user, ip=client.ip, user_agent=client.user_agent,
+            method=method,
         )  # fmt: skip
-        return issued
 
     async def complete_second_factor(
         self, challenge: str, method: str, code: str, client: Client
@@ -309,11 +323,17 @@ class Authenticator:
         if method in (Channel.SMS.value, Channel.WHATSAPP.value):
             stored = str(row.data.get("code_hash") or "")
             sent_by = row.data.get("code_channel")
-            return bool(stored) and sent_by == method and code_matches(row.id, code, stored)
+            matched = code_matches(self.box, row.id, code, stored)
+            return bool(stored) and sent_by == method and matched
         return await self.check_second_factor(session, user_id, method, code)
 
     async def send_code(self, notifier: Notifier, challenge: str, channel: Channel) -> None:
-        """Text a sign-in code to the user's verified phone (for `sms` / `whatsapp`)."""
+        """Text a sign-in code to the user's verified phone (for `sms` / `whatsapp`).
+
+        Refusals: a dead challenge, a channel it does not offer, or no verified phone
+        (401 `AUTH_2FA_INVALID_CODE`); the channel's plan feature gone since the sign-in
+        started (402 `PLAN_REQUIRED`); more sends to the user than `throttle_code_sends`
+        allows (429, `login_code.account`: one a minute by default)."""
         tenant_id = token_tenant(challenge)
         if tenant_id is None:
             raise SecondFactorInvalid()
@@ -332,10 +352,13 @@ class Authenticator:
             profile = await repository.profile(session, row.user_id)
             if profile is None or profile.phone_e164 is None or profile.phone_verified_at is None:
                 raise SecondFactorInvalid()
+            features = await load_user_entitlements(session, TenantId(tenant_id), row.user_id)
+            features.require_feature(f"twofa.{channel.value}")
+            await self.throttle_code_sends(row.user_id)
             code = new_code()
             row.data = {
                 **row.data,
-                "code_hash": hash_code(row.id, code),
+                "code_hash": hash_code(self.box, row.id, code),
                 "code_channel": channel.value,
             }
             await notifier.dispatch(

@@ -75,13 +75,20 @@ async def verify_email(session: AsyncSession, token: str) -> User:
     if user is None:
         raise InvalidToken()
     row.used_at = datetime.now(UTC)
-    if not user.is_verified:
-        user.is_verified = True
-        await audit.record(
-            session, SystemActor(TenantId(user.tenant_id), user.id), "user.verified",
-            EntityRef("user", user.id), before={"is_verified": False}, after={"is_verified": True},
-        )  # fmt: skip
+    await _mark_verified(session, user)
     return user
+
+
+async def _mark_verified(session: AsyncSession, user: User) -> None:
+    """The user proved the mailbox (a verification or password link): verified, audited
+    `user.verified` once (nothing when it already was)."""
+    if user.is_verified:
+        return
+    user.is_verified = True
+    await audit.record(
+        session, SystemActor(TenantId(user.tenant_id), user.id), "user.verified",
+        EntityRef("user", user.id), before={"is_verified": False}, after={"is_verified": True},
+    )  # fmt: skip
 
 
 async def send_password_reset(
@@ -146,7 +153,7 @@ async def reset_password(session: AsyncSession, token: str, password: str) -> Us
     now = datetime.now(UTC)
     row.used_at = now
     user.password_hash = hash_password(password)
-    user.is_verified = True  # the link proved the address
+    await _mark_verified(session, user)  # the link proved the address
     profile = await repository.ensure_profile(session, user)
     profile.password_changed_at = now
     profile.failed_logins = 0

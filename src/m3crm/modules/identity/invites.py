@@ -6,6 +6,8 @@ is refused (422 `LIMIT_REACHED`), and so is an acceptance when the seats were ta
 meanwhile. The token is single-use, expires
 after `INVITE_DAYS`, and carries its tenant (no pre-tenant lookup). Sending, resending
 and accepting each tell the other admins, in the same transaction (`notices`).
+The roles offered follow `check_roles`: nobody invites someone into a role granting a
+permission they do not hold themselves (403), as for creating a user or giving a role.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
 from m3crm.kernel.tenancy.models import Tenant, User
 from m3crm.kernel.tenancy.service import create_user
-from m3crm.modules.access.repository import RoleRepository
-from m3crm.modules.access.service import access
+from m3crm.modules.access.repository import roles_by_codes
+from m3crm.modules.access.service import access, require_grantable
 from m3crm.modules.identity import notices, repository, seats
 from m3crm.modules.identity.models import Invite, UserProfile
 from m3crm.modules.identity.one_time import InvalidToken
@@ -80,6 +82,19 @@ async def _tell_admins(
     )  # fmt: skip
 
 
+async def check_roles(session: AsyncSession, subject: AuthSubject, roles: list[str]) -> None:
+    """The roles someone may be invited or created with: at least one, none of
+    `INVITABLE_ROLES_EXCLUDED`, each a role of the tenant (422 on `roles`), and none
+    granting a permission `subject` lacks (403, `access.require_grantable`)."""
+    wanted = list(dict.fromkeys(roles))
+    if not wanted or any(r in INVITABLE_ROLES_EXCLUDED for r in wanted):
+        raise ValidationFailed({"roles": N_("Choose at least one role you may give.")})
+    found = await roles_by_codes(session, subject.tenant_id, wanted)
+    if len(found) != len(wanted):
+        raise ValidationFailed({"roles": N_("One of these roles does not exist.")})
+    await require_grantable(session, subject, [r.id for r in found])
+
+
 async def invite(
     session: AsyncSession,
     settings: Settings,
@@ -90,12 +105,8 @@ async def invite(
     roles: list[str],
 ) -> Invite:
     email = normalize_email(email, field="email")
-    unknown = [r for r in roles if r in INVITABLE_ROLES_EXCLUDED]
-    if unknown or not roles:
-        raise ValidationFailed({"roles": N_("Choose at least one role you may give.")})
-    known = RoleRepository(session, subject.tenant_id)
-    if [code for code in roles if await known.by_code(code) is None]:
-        raise ValidationFailed({"roles": N_("One of these roles does not exist.")})
+    roles = list(dict.fromkeys(roles))
+    await check_roles(session, subject, roles)
     if await repository.user_by_email(session, email) is not None:
         raise Conflict(N_("This person is already a user here."))
     await seats.require_seat(session, subject.tenant_id, 1 if seats.roles_take_seat(roles) else 0)

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m3crm.kernel import audit
 from m3crm.kernel.audit import EntityRef
 from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.crypto import SecretBox
 from m3crm.kernel.errors import (
     DomainError,
     InvalidTransition,
@@ -177,6 +178,7 @@ async def _send(
 
 async def start(
     session: AsyncSession,
+    box: SecretBox,
     subject: AuthSubject,
     notifier: Notifier,
     e164: str,
@@ -207,7 +209,7 @@ async def start(
         last_sent_at=now,
         sends=1,
     )
-    verification.code_hash = hash_code(verification.id, code)
+    verification.code_hash = hash_code(box, verification.id, code)
     session.add(verification)
     await session.flush()
     await _send(session, subject, notifier, verification, code)
@@ -227,7 +229,11 @@ async def start(
 
 
 async def resend(
-    session: AsyncSession, subject: AuthSubject, notifier: Notifier, verification_id: UUID
+    session: AsyncSession,
+    box: SecretBox,
+    subject: AuthSubject,
+    notifier: Notifier,
+    verification_id: UUID,
 ) -> Started:
     """A fresh code for the user's own verification (new 10 minutes; attempts are kept).
 
@@ -249,7 +255,7 @@ async def resend(
     if now < wait_until:
         raise RateLimited(_seconds_until(wait_until, now))
     code = new_code()
-    verification.code_hash = hash_code(verification.id, code)
+    verification.code_hash = hash_code(box, verification.id, code)
     verification.status = PhoneVerificationStatus.PENDING
     verification.expires_at = now + CODE_TTL
     verification.last_sent_at = now
@@ -290,7 +296,7 @@ async def _fail(
 
 
 async def confirm(
-    session: AsyncSession, subject: AuthSubject, e164: str, code: str
+    session: AsyncSession, box: SecretBox, subject: AuthSubject, e164: str, code: str
 ) -> PhoneVerification:
     """Check `code` against the user's latest verification of `e164`; on success the
     number becomes the user's verified phone. Raises `PhoneCodeRefused` (state already
@@ -311,7 +317,7 @@ async def confirm(
             verification.status = PhoneVerificationStatus.EXPIRED
             await _fail(session, subject, verification, "expired")
         raise PhoneCodeExpired()
-    if not code_matches(verification.id, code, verification.code_hash):
+    if not code_matches(box, verification.id, code, verification.code_hash):
         verification.attempts += 1
         if verification.attempts >= MAX_ATTEMPTS:
             verification.status = PhoneVerificationStatus.REVOKED

@@ -5,8 +5,10 @@
 - Opaque tokens: `<tenant id, base64url>.<32 random bytes, base64url>`; only the SHA-256
   of the whole token is stored. The tenant part lets a request bind the right tenant
   before looking the token up (RLS stays on).
-- Codes: 6 random digits, stored as SHA-256 keyed with the record's id (a code is only
-  meaningful with its record, and comparing digests is constant-time).
+- Codes (one-time codes, backup codes): stored as HMAC-SHA256 under the server secret
+  (`SecretBox.digest`, keyed by `secrets_key`) over the record's id and the code: a
+  stolen table cannot be brute-forced without the secret, a code is only meaningful
+  with its record, and comparing digests is constant-time.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from uuid import UUID
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from m3crm.kernel.crypto import SecretBox
 from m3crm.kernel.errors import ValidationFailed
 from m3crm.kernel.i18n import N_
 
@@ -88,12 +91,12 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
-def hash_code(record_id: UUID, code: str) -> str:
-    return hmac.new(record_id.bytes, code.encode(), hashlib.sha256).hexdigest()
+def hash_code(box: SecretBox, record_id: UUID, code: str) -> str:
+    return box.digest(record_id.bytes + b"\0" + code.encode())
 
 
-def code_matches(record_id: UUID, code: str, stored: str) -> bool:
-    return hmac.compare_digest(hash_code(record_id, code), stored)
+def code_matches(box: SecretBox, record_id: UUID, code: str, stored: str) -> bool:
+    return hmac.compare_digest(hash_code(box, record_id, code), stored)
 
 
 def check_password(password: str, email: str, field: str = "password") -> None:

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.audit import EntityRef, SystemActor
+from m3crm.kernel.auth import AuthSubject
+from m3crm.kernel.db.session import Database
 from m3crm.kernel.errors import NotAuthenticated
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
@@ -25,7 +27,7 @@ from m3crm.kernel.tenancy.models import User, UserStatus
 from m3crm.kernel.tokens import mint_access_token
 from m3crm.modules.identity import repository
 from m3crm.modules.identity.models import AuthSession, RefreshToken
-from m3crm.modules.identity.secrets import hash_token, new_token
+from m3crm.modules.identity.secrets import hash_token, new_token, token_tenant
 from m3crm.settings import Settings
 
 
@@ -68,6 +70,26 @@ async def start_session(
     await session.flush()
     user.last_login_at = now
     return await _issue(session, settings, auth_session)
+
+
+async def sign_in(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    method: str,
+) -> Issued:
+    """A new session for `user`, audited `auth.login` with how they proved who they are
+    (`password`, a second factor, `signup`, `invitation`): every way in leaves the row."""
+    issued = await start_session(session, settings, user, ip=ip, user_agent=user_agent)
+    await audit.record(
+        session, SystemActor(TenantId(user.tenant_id), user.id), "auth.login",
+        EntityRef("session", issued.session_id),
+        after={"method": method, "ip": ip, "user_agent": user_agent},
+    )  # fmt: skip
+    return issued
 
 
 async def _issue(session: AsyncSession, settings: Settings, auth_session: AuthSession) -> Issued:
@@ -146,6 +168,26 @@ async def rotate(session: AsyncSession, settings: Settings, token: str) -> Issue
     return issued
 
 
+async def refresh(database: Database, settings: Settings, token: str) -> Issued:
+    """Rotate `token` in a transaction of its own, bound to the token's tenant.
+
+    Every refresh path (the API's `/v1/auth/refresh`, the browser's session resume) goes
+    through here: when the token was used before, the family's revocation and its
+    `auth.token.reused` audit row are committed first, and only then is `TokenReused`
+    raised, so a rolled-back request can never undo the revocation.
+    """
+    tenant_id = token_tenant(token)
+    if tenant_id is None:
+        raise NotAuthenticated(N_("Sign in again."))
+    reused: TokenReused | None = None
+    async with database.transaction(tenant_id) as session:
+        try:
+            return await rotate(session, settings, token)
+        except TokenReused as exc:
+            reused = exc  # leave the block normally: the revocation commits
+    raise reused
+
+
 async def revoke(
     session: AsyncSession, actor: audit.Actor, auth_session: AuthSession, reason: str
 ) -> None:
@@ -159,3 +201,16 @@ async def revoke(
         session, actor, action, EntityRef("session", auth_session.id),
         after={"reason": reason, "user_id": str(auth_session.user_id)},
     )  # fmt: skip
+
+
+async def revoke_others(session: AsyncSession, subject: AuthSubject) -> int:
+    """End every live session of the signed-in user but the current one (audited as
+    `session.revoked_others` with the count); the API and the sessions page share it."""
+    count = await repository.revoke_sessions(
+        session, subject.user_id, "revoked_by_user", datetime.now(UTC), keep=subject.session_id
+    )
+    await audit.record(
+        session, subject, "session.revoked_others", EntityRef("user", subject.user_id),
+        after={"revoked": count},
+    )  # fmt: skip
+    return count

@@ -173,12 +173,16 @@ def normalize_backup_code(code: str) -> str:
     return "".join(ch for ch in code.lower() if ch not in "- \t")
 
 
-def _backup_hash(user_id: UUID, code: str) -> str:
-    return hash_code(user_id, normalize_backup_code(code))
+def _backup_hash(box: SecretBox, user_id: UUID, code: str) -> str:
+    return hash_code(box, user_id, normalize_backup_code(code))
 
 
 async def consume_backup_code(
-    session: AsyncSession, user_id: UUID, code: str, now: datetime | None = None
+    session: AsyncSession,
+    box: SecretBox,
+    user_id: UUID,
+    code: str,
+    now: datetime | None = None,
 ) -> bool:
     """Use one of the user's unused backup codes; `False` for a wrong or spent code.
     Every stored digest is compared (constant time), and the code is spent by a
@@ -189,7 +193,7 @@ async def consume_backup_code(
     row = await repo.two_factor(session, user_id)
     if row is None or not row.totp_enabled:
         return False
-    digest = hash_code(user_id, normalized)
+    digest = hash_code(box, user_id, normalized)
     match: BackupCode | None = None
     for candidate in await repo.unused_backup_codes(session, user_id):
         if hmac.compare_digest(candidate.code_hash, digest) and match is None:
@@ -274,7 +278,9 @@ def new_backup_code() -> str:
     return "".join(chars[:_BACKUP_HALF]) + "-" + "".join(chars[_BACKUP_HALF:])
 
 
-async def _issue_backup_codes(session: AsyncSession, subject: AuthSubject) -> list[str]:
+async def _issue_backup_codes(
+    session: AsyncSession, box: SecretBox, subject: AuthSubject
+) -> list[str]:
     """Replace every backup code of the subject by fresh ones; the plain codes."""
     await repo.delete_backup_codes(session, subject.user_id)
     codes = [new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
@@ -282,7 +288,7 @@ async def _issue_backup_codes(session: AsyncSession, subject: AuthSubject) -> li
         BackupCode(
             tenant_id=subject.tenant_id,
             user_id=subject.user_id,
-            code_hash=_backup_hash(subject.user_id, code),
+            code_hash=_backup_hash(box, subject.user_id, code),
         )
         for code in codes
     )
@@ -310,7 +316,7 @@ async def confirm_totp(
     row.totp_enabled = True
     row.totp_confirmed_at = moment
     await session.flush()
-    codes = await _issue_backup_codes(session, subject)
+    codes = await _issue_backup_codes(session, box, subject)
     await audit.record(
         session,
         subject,
@@ -343,7 +349,7 @@ async def disable_totp(
         raise InvalidTransition("totp", "disabled", "disabled")
     _check_password(subject, password)
     if not _accept(row, box, code, _now(now)) and not await consume_backup_code(
-        session, subject.user_id, code, now
+        session, box, subject.user_id, code, now
     ):
         raise InvalidCode("code")
     row.totp_enabled = False
@@ -363,14 +369,14 @@ async def disable_totp(
 
 
 async def regenerate_backup_codes(
-    session: AsyncSession, subject: AuthSubject, *, password: str
+    session: AsyncSession, box: SecretBox, subject: AuthSubject, *, password: str
 ) -> list[str]:
     """Fresh backup codes (the old ones stop working) after re-entering the password."""
     row = await repo.two_factor(session, subject.user_id, for_update=True)
     if row is None or not row.totp_enabled:
         raise InvalidTransition("totp", "disabled", "backup_codes")
     _check_password(subject, password)
-    codes = await _issue_backup_codes(session, subject)
+    codes = await _issue_backup_codes(session, box, subject)
     await audit.record(
         session,
         subject,

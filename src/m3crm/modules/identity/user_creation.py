@@ -2,9 +2,9 @@
 `POST /v1/admin/users`), the other way in beside an invitation (`invites`).
 
 Invariants:
-- The roles follow the invitation rules: at least one, none of
+- The roles follow the invitation rules (`invites.check_roles`): at least one, none of
   `invites.INVITABLE_ROLES_EXCLUDED`, each a role of the tenant (422 on `roles`); and,
-  as for giving roles (`access.change_user_roles`), none may grant a permission the
+  as for giving roles (`access.require_grantable`), none may grant a permission the
   creator lacks (403).
 - One account per e-mail in a tenant (409). A pending invitation of that e-mail is
   refused too (409): the administrator resends or revokes it (an invitation is someone
@@ -31,15 +31,14 @@ from m3crm.kernel import audit
 from m3crm.kernel.audit import EntityRef
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.entitlements import record_monthly_usage
-from m3crm.kernel.errors import Conflict, PermissionDenied, ValidationFailed
+from m3crm.kernel.errors import Conflict
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.tenancy.models import Tenant
 from m3crm.kernel.tenancy.service import create_user
-from m3crm.modules.access.repository import role_permission_codes, roles_by_codes
 from m3crm.modules.access.service import access
 from m3crm.modules.identity import repository, seats
 from m3crm.modules.identity.email_links import send_welcome
-from m3crm.modules.identity.invites import INVITABLE_ROLES_EXCLUDED
+from m3crm.modules.identity.invites import check_roles
 from m3crm.modules.identity.models import UserProfile
 from m3crm.modules.identity.repository_users import UserRepository
 from m3crm.modules.identity.users import UserWithRoles, user_admin
@@ -65,18 +64,6 @@ class NewUser:
     work_codes: Mapping[str, str | None] = field(default_factory=dict)
 
 
-async def _check_roles(session: AsyncSession, subject: AuthSubject, roles: list[str]) -> None:
-    wanted = list(dict.fromkeys(roles))
-    if not wanted or any(r in INVITABLE_ROLES_EXCLUDED for r in wanted):
-        raise ValidationFailed({"roles": N_("Choose at least one role you may give.")})
-    found = await roles_by_codes(session, subject.tenant_id, wanted)
-    if len(found) != len(wanted):
-        raise ValidationFailed({"roles": N_("One of these roles does not exist.")})
-    granted = await role_permission_codes(session, subject.tenant_id, [r.id for r in found])
-    if not granted <= subject.permissions:
-        raise PermissionDenied(details={"permissions": sorted(granted - subject.permissions)})
-
-
 async def create(
     session: AsyncSession,
     settings: Settings,
@@ -89,7 +76,7 @@ async def create(
     409 e-mail taken or invited, 422 `LIMIT_REACHED`."""
     email = normalize_email(new.email, field="email")
     roles = list(dict.fromkeys(new.roles))
-    await _check_roles(session, subject, roles)
+    await check_roles(session, subject, roles)
     await check_work_codes(session, subject.tenant_id, new.work_codes)
     if await UserRepository(session, subject.tenant_id).by_email(email) is not None:
         raise Conflict(ALREADY_USER)

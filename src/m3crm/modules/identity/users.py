@@ -1,6 +1,7 @@
 """User administration (spec §1.4 Invitations & Users, §12.2 lifecycle).
 
-Status changes are explicit transitions (`TRANSITIONS`); a user is never deleted, only
+Status changes are explicit transitions (`TRANSITIONS`), each needing its own permission
+(`STATUS_RIGHTS`; `DELETE` deactivates under `user.delete`); a user is never deleted, only
 deactivated, so the audit trail keeps pointing at them. Suspending or deactivating ends
 the user's sessions in the same transaction; their access tokens stop working at once
 because `current_subject` refuses users that are not active.
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import EntityRef, record
 from m3crm.kernel.auth import AuthSubject
-from m3crm.kernel.errors import Conflict, InvalidTransition, ValidationFailed
+from m3crm.kernel.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ownership import owned_records, reassign_all
 from m3crm.kernel.pagination import Page, PageRequest
@@ -43,6 +44,13 @@ TRANSITIONS: dict[tuple[UserStatus, UserStatus], str] = {
     (SUSPENDED, DEACTIVATED): "user.deactivated",
     (DEACTIVATED, ACTIVE): "user.reinstated",
 }
+STATUS_RIGHTS: dict[UserStatus, str] = {
+    SUSPENDED: "user.suspend",
+    DEACTIVATED: "user.deactivate",
+    ACTIVE: "user.reinstate",
+}
+"""The permission a change to each status needs, whichever way it is asked for (PATCH,
+the lifecycle endpoints, the screens): `user.update` alone changes the profile only."""
 REVOKED_REASON = "user_suspended"
 FORCED_REASON = "forced_logout"
 
@@ -157,15 +165,27 @@ class UserAdminService:
         )
 
     async def update(
-        self, session: AsyncSession, subject: AuthSubject, user_id: UUID, changes: UserChanges
+        self,
+        session: AsyncSession,
+        subject: AuthSubject,
+        user_id: UUID,
+        changes: UserChanges,
+        *,
+        status_right: str | None = None,
     ) -> UserWithRoles:
-        """Fetch scoped (404), then refuse a forbidden transition (409
-        `INVALID_TRANSITION`), suspending or deactivating oneself or the last active
-        super admin (409 `CONFLICT`), reinstating beyond the plan's seats (422)."""
+        """Fetch scoped (404), then refuse a status change without its permission (403;
+        `status_right`, else the target's in `STATUS_RIGHTS`), a forbidden transition
+        (409 `INVALID_TRANSITION`), suspending or deactivating oneself or the last active
+        super admin (409 `CONFLICT`), reinstating beyond the plan's seats (422). Every
+        status change — PATCH, the lifecycle endpoints, the screens — goes through here,
+        so sessions, hand-over, audit and notices are the same whichever way it came."""
         repo = UserRepository(session, subject.tenant_id)
         user = await repo.get_or_404(user_id)
         action = None
         if changes.status is not None and changes.status != user.status:
+            right = status_right or STATUS_RIGHTS[changes.status]
+            if not subject.can(right):
+                raise PermissionDenied(details={"permission": right})
             action = TRANSITIONS.get((user.status, changes.status))
             if action is None:
                 raise InvalidTransition("user", user.status.value, changes.status.value)
@@ -208,8 +228,10 @@ class UserAdminService:
     async def deactivate(
         self, session: AsyncSession, subject: AuthSubject, user_id: UUID
     ) -> UserWithRoles:
-        """`DELETE`: deactivate (rows are kept); already deactivated changes nothing."""
-        return await self.update(session, subject, user_id, UserChanges(status=DEACTIVATED))
+        """`DELETE` (`user.delete`): deactivate (rows are kept); already deactivated
+        changes nothing."""
+        changes = UserChanges(status=DEACTIVATED)
+        return await self.update(session, subject, user_id, changes, status_right="user.delete")
 
     async def transition(
         self,

@@ -114,8 +114,7 @@ async def resume(request: Request, settings: SettingsDep, database: DatabaseDep)
         return Response(status_code=204)
     await limit(request, "refresh.ip", client_of(request).ip or "?")
     try:
-        async with database.transaction(tenant_id) as session:
-            issued = await sessions.rotate(session, settings, token)
+        issued = await sessions.refresh(database, settings, token)
     except NotAuthenticated:
         response = Response(status_code=204)
         clear_cookies(response)
@@ -354,8 +353,8 @@ async def accept(request: Request, session: DbSession, settings: SettingsDep) ->
         )
     except DomainError as exc:
         return _partial(request, "_password_form.html", {**context, "error": exc.message})
-    issued = await sessions.start_session(
-        session, settings, user, ip=client.ip, user_agent=client.user_agent
+    issued = await sessions.sign_in(
+        session, settings, user, ip=client.ip, user_agent=client.user_agent, method="invitation"
     )
     return _signed_in(request, settings, issued, "/")
 
@@ -412,7 +411,5 @@ async def revoke_others(
     request: Request, session: DbSession, subject: SessionsRevoker
 ) -> HTMLResponse:
     request.state.locale = subject.user.locale
-    await repository.revoke_sessions(
-        session, subject.user_id, "revoked_by_user", datetime.now(UTC), keep=subject.session_id
-    )
+    await sessions.revoke_others(session, subject)
     return await _sessions_table(request, session, subject)

@@ -18,7 +18,13 @@ from fastapi.responses import HTMLResponse
 
 from m3crm.kernel.auth import AuthSubject, DbSession
 from m3crm.kernel.entitlements import report_limit_refusal
-from m3crm.kernel.errors import Conflict, DomainError, LimitReached, ValidationFailed
+from m3crm.kernel.errors import (
+    Conflict,
+    DomainError,
+    LimitReached,
+    PermissionDenied,
+    ValidationFailed,
+)
 from m3crm.kernel.i18n import N_
 from m3crm.modules.access.service import access
 from m3crm.modules.identity import invites, repository
@@ -76,7 +82,7 @@ async def invite_person(
     roles: Annotated[list[str] | None, Form(max_length=10)] = None,
 ) -> HTMLResponse:
     """Send an invitation; a refusal re-renders the panel with why (field errors beside
-    their field)."""
+    their field; 403 for a role granting rights the inviter lacks)."""
     try:
         await invites.invite(session, settings, notifier, subject, email=email, roles=roles or [])
     except ValidationFailed as invalid:
@@ -87,7 +93,7 @@ async def invite_person(
         await report_limit_refusal(request.app.state.database, subject, refused)
         context = await _context(session, subject, error=SEATS_FULL)
         return _partial(request, context, refused.status_code)
-    except Conflict as refused:
+    except (PermissionDenied, Conflict) as refused:
         context = await _context(session, subject, error=refused.message)
         return _partial(request, context, refused.status_code)
     context = await _context(session, subject, done=N_("Invitation sent."))

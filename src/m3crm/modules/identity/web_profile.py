@@ -20,6 +20,7 @@ from m3crm.kernel.auth import AuthSubject, DbSession, Subject, require
 from m3crm.kernel.errors import ValidationFailed
 from m3crm.kernel.i18n import N_, SUPPORTED_LOCALES, locale_name
 from m3crm.modules.identity import phone
+from m3crm.modules.identity.api_twofa import Box
 from m3crm.modules.identity.models import PhoneVerification
 from m3crm.modules.identity.phone import (
     CODE_TTL,
@@ -175,13 +176,14 @@ async def start_phone(
     session: DbSession,
     subject: PhoneStarter,
     notifier: NotifierDep,
+    box: Box,
     e164: FormText = "",
     channel: Annotated[str, Form(max_length=20)] = "",
 ) -> HTMLResponse:
     """Send a code and show the code form; a bad number re-renders the number form."""
     request.state.locale = subject.user.locale
     try:
-        started = await phone.start(session, subject, notifier, e164, channel)
+        started = await phone.start(session, box, subject, notifier, e164, channel)
     except ValidationFailed as invalid:
         context = await _card_context(
             session,
@@ -203,11 +205,12 @@ async def resend_phone(
     session: DbSession,
     subject: PhoneStarter,
     notifier: NotifierDep,
+    box: Box,
     verification_id: Annotated[UUID, Form()],
 ) -> HTMLResponse:
     """A new code (at most once a minute; sooner is a 429 alert)."""
     request.state.locale = subject.user.locale
-    started = await phone.resend(session, subject, notifier, verification_id)
+    started = await phone.resend(session, box, subject, notifier, verification_id)
     context = await _card_context(
         session, subject, verification=started.verification, notice=N_("We sent you a new code.")
     )
@@ -219,13 +222,14 @@ async def confirm_phone(
     request: Request,
     session: DbSession,
     subject: PhoneConfirmer,
+    box: Box,
     e164: FormText = "",
     code: Annotated[str, Form(max_length=20)] = "",
 ) -> HTMLResponse:
     """Check the code; a refused code re-renders the card with the reason (committed)."""
     request.state.locale = subject.user.locale
     try:
-        await phone.confirm(session, subject, e164, code.strip())
+        await phone.confirm(session, box, subject, e164, code.strip())
     except InvalidPhoneCode as wrong:
         context = await _card_context(
             session, subject, errors={"code": wrong.message}, values={"e164": e164}

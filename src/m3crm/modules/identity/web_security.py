@@ -3,7 +3,8 @@ and disable, backup codes, SMS/WhatsApp sign-in codes; the same service as the A
 
 Forms post through htmx (cookie-authenticated writes need `HX-Request: true`). A wrong
 code or password re-renders its form with the message beside the field (422); other
-domain errors render the shared error partial in `#page-alerts`.
+domain errors render the shared error partial in `#page-alerts`. Every form that checks a
+code or a password counts against the API's per-account limit (`twofa.account`, 429).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from fastapi.responses import HTMLResponse
 from m3crm.kernel.auth import AuthSubject, DbSession, entitlements_of
 from m3crm.kernel.i18n import N_
 from m3crm.modules.identity import twofa
-from m3crm.modules.identity.api_twofa import TOTP_FEATURE, Box, TotpManager, TwoFactorManager
+from m3crm.modules.identity.api_twofa import (
+    TOTP_FEATURE,
+    Attempt,
+    Box,
+    TotpManager,
+    TwoFactorManager,
+)
 from m3crm.modules.identity.twofa import Channel, InvalidCode
 from m3crm.web.templating import render
 
@@ -77,7 +84,7 @@ async def totp_setup(
 
 @router.post("/account/security/totp/confirm", response_class=HTMLResponse)
 async def totp_confirm(
-    request: Request, session: DbSession, subject: TotpManager, box: Box
+    request: Request, session: DbSession, subject: TotpManager, _: Attempt, box: Box
 ) -> HTMLResponse:
     """HTMX: enable TOTP and show the backup codes once; a wrong code re-renders the
     set-up partial with the message beside the field."""
@@ -95,7 +102,7 @@ async def totp_confirm(
 
 @router.post("/account/security/totp/disable", response_class=HTMLResponse)
 async def totp_disable(
-    request: Request, session: DbSession, subject: TotpManager, box: Box
+    request: Request, session: DbSession, subject: TotpManager, _: Attempt, box: Box
 ) -> HTMLResponse:
     request.state.locale = subject.user.locale
     form = await request.form()
@@ -116,12 +123,12 @@ async def totp_disable(
 
 @router.post("/account/security/backup-codes/regenerate", response_class=HTMLResponse)
 async def backup_codes_regenerate(
-    request: Request, session: DbSession, subject: TotpManager
+    request: Request, session: DbSession, subject: TotpManager, _: Attempt, box: Box
 ) -> HTMLResponse:
     request.state.locale = subject.user.locale
     password = _form_value(await request.form(), "password")
     try:
-        codes = await twofa.regenerate_backup_codes(session, subject, password=password)
+        codes = await twofa.regenerate_backup_codes(session, box, subject, password=password)
     except InvalidCode as exc:
         context = await _context(session, subject, errors={"regenerate": exc.details["fields"]})
         return render(request, "identity/_security_totp.html", context, status_code=422)
