@@ -57,16 +57,15 @@ async def test_rate_limits_answer_429_with_retry_after(settings: Settings, world
 
 
 async def test_ip_limit_through_the_app(client: httpx.AsyncClient, app: FastAPI) -> None:
-    original = app.state.limiter.limits
+    limiter = app.state.limiter
+    original = (limiter.limits, limiter.storage, limiter.limiter)
     tight = RateLimiter(app.state.settings.model_copy(update={"rate_limit_ip": "1/minute"}))
-    app.state.limiter.limits = tight.limits
-    app.state.limiter.storage = tight.storage
-    app.state.limiter.limiter = tight.limiter
+    limiter.limits, limiter.storage, limiter.limiter = tight.limits, tight.storage, tight.limiter
     try:
         await client.get("/healthz")
         r = await client.get("/healthz")
     finally:
-        app.state.limiter.limits = original
+        limiter.limits, limiter.storage, limiter.limiter = original
     assert r.status_code == 429
     assert error_code(r) == "RATE_LIMIT"
     assert "retry-after" in r.headers

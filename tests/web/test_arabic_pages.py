@@ -53,7 +53,7 @@ SHELL_PAGES = (
 )
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 NAMES = re.compile(
-    r"M3CoreCRM|Google Authenticator|WhatsApp|English|Ctrl|Enter|Esc|SMS|TOTP|CSV|XLSX"
+    r"M3CoreCRM|Google Authenticator|WhatsApp|English|Ctrl|Enter|Esc|SMS|STOP|TOTP|CSV|XLSX"
 )
 EXEMPT_TAGS = {"script", "style", "code", "kbd", "template"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",

@@ -24,6 +24,16 @@ QUEUED = text(
 )
 
 
+async def without_queued_runs(session: AsyncSession, world: World) -> None:
+    """Start from no queued run for `world.a` (inside the test's rolled-back transaction):
+    other tests that commit inbox entries to the shared tenant start its chain."""
+    lock = retention.archive_lock(world.a.id)
+    await session.execute(
+        text("DELETE FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'"),
+        {"lock": lock},
+    )
+
+
 async def queued_runs(session: AsyncSession, world: World) -> list[datetime | None]:
     lock = retention.archive_lock(world.a.id)
     return list((await session.execute(QUEUED, {"lock": lock})).scalars())
@@ -39,6 +49,7 @@ async def aged_entry(session: AsyncSession, world: World, age: timedelta) -> Inb
 async def test_expired_entries_are_archived_and_hidden_and_the_next_run_queued(
     client: httpx.AsyncClient, session: AsyncSession, world: World
 ) -> None:
+    await without_queued_runs(session, world)
     expired = await aged_entry(session, world, retention.INBOX_RETENTION + timedelta(days=1))
     kept = await aged_entry(session, world, retention.INBOX_RETENTION - timedelta(days=1))
     now = datetime.now(UTC)
@@ -66,6 +77,7 @@ async def test_a_run_with_nothing_left_queues_one_retention_period_ahead(
     session: AsyncSession, world: World
 ) -> None:
     await bind_tenant(session, world.a.id, world.a.admin_id)
+    await without_queued_runs(session, world)
     await session.execute(text("UPDATE notifications_inbox SET archived_at = now()"))
     now = datetime.now(UTC)
     result = await retention.archive_expired(session, world.a.id, now=now)
@@ -80,6 +92,7 @@ async def test_writing_an_entry_starts_the_chain_once(
     client: httpx.AsyncClient, session: AsyncSession, world: World
 ) -> None:
     await bind_tenant(session, world.a.id, world.a.admin_id)
+    await without_queued_runs(session, world)
     assert await queued_runs(session, world) == []
     for code in ("1", "2"):
         sent = await client.post(

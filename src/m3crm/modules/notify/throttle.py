@@ -37,7 +37,7 @@ class Throttle:
     """Counts a workspace's sends per channel and minute."""
 
     def __init__(self, limiter: RateLimiter) -> None:
-        self.storage = limiter.storage
+        self.limiter = limiter
 
     async def hit(self, tenant_id: TenantId, channel: Channel, entitlements: Entitlements) -> None:
         """Count one send; raise `RateLimited` when the minute's count passes the
@@ -48,7 +48,7 @@ class Throttle:
         now = time.time()
         window = int(now // _WINDOW_SECONDS)
         counter = f"notify/{channel.value}/{tenant_id}/{window}"
-        count = await self.storage.incr(counter, _WINDOW_SECONDS * 2)
+        count = await self.limiter.storage.incr(counter, _WINDOW_SECONDS * 2)
         if count > entitlements.limits.get(key, 0):
             raise RateLimited(max(1, _WINDOW_SECONDS - int(now) % _WINDOW_SECONDS))
 
