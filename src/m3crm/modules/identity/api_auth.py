@@ -45,7 +45,14 @@ from m3crm.kernel.errors import (
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.inputs import StorableModel
 from m3crm.kernel.ratelimit import RateLimiter
-from m3crm.modules.identity import authentication, email_links, repository, sessions, twofa
+from m3crm.modules.identity import (
+    authentication,
+    devices,
+    email_links,
+    repository,
+    sessions,
+    twofa,
+)
 from m3crm.modules.identity.authentication import (
     Authenticator,
     Client,
@@ -145,6 +152,10 @@ class VerifiedOut(StorableModel):
 
 class SessionOut(StorableModel):
     id: UUID
+    device: str | None = Field(
+        description='English label derived from `user_agent` ("Chrome on Windows"); '
+        "null when the agent names nothing recognisable."
+    )
     user_agent: str | None
     ip: str | None
     created_at: datetime
@@ -415,6 +426,7 @@ async def list_sessions(session: DbSession, subject: SessionsReader) -> list[Ses
     return [
         SessionOut(
             id=r.id,
+            device=devices.device_label(r.user_agent),
             user_agent=r.user_agent,
             ip=r.ip,
             created_at=r.created_at,

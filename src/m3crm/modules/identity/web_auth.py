@@ -27,7 +27,14 @@ from m3crm.kernel.auth import (
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
 from m3crm.kernel.i18n import N_
-from m3crm.modules.identity import authentication, email_links, invites, repository, sessions
+from m3crm.modules.identity import (
+    authentication,
+    devices,
+    email_links,
+    invites,
+    repository,
+    sessions,
+)
 from m3crm.modules.identity.api_auth import (
     REFRESH_COOKIE,
     SLUG_PATTERN,
@@ -382,7 +389,8 @@ async def _sessions_table(
 ) -> HTMLResponse:
     rows = await repository.active_sessions(session, subject.user_id, datetime.now(UTC))
     return render(request, "identity/_sessions_table.html",
-                  {"sessions": rows, "current": subject.session_id})  # fmt: skip
+                  {"sessions": rows, "current": subject.session_id,
+                   "device_label": devices.device_label})  # fmt: skip
 
 
 @router.get("/account/sessions", response_class=HTMLResponse)
@@ -392,7 +400,8 @@ async def sessions_page(
     request.state.locale = subject.user.locale
     rows = await repository.active_sessions(session, subject.user_id, datetime.now(UTC))
     return render(request, "identity/sessions.html",
-                  {"sessions": rows, "current": subject.session_id})  # fmt: skip
+                  {"sessions": rows, "current": subject.session_id,
+                   "device_label": devices.device_label})  # fmt: skip
 
 
 @router.post("/account/sessions/{session_id}/revoke", response_class=HTMLResponse)
