@@ -54,10 +54,12 @@ from m3crm.modules.identity.models import PhoneVerification, PhoneVerificationSt
 from m3crm.modules.identity.secrets import code_matches, hash_code, new_code
 from m3crm.modules.identity.work_codes import check_work_codes, set_work_codes
 from m3crm.modules.notify.addresses import normalize_e164, phone_region
+from m3crm.modules.notify.catalog import otp_payload
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import Channel
 
-CODE_TTL = timedelta(minutes=10)
+CODE_TTL_MINUTES = 10
+CODE_TTL = timedelta(minutes=CODE_TTL_MINUTES)
 MAX_ATTEMPTS = 5
 STARTS_PER_HOUR = 3
 START_WINDOW = timedelta(hours=1)
@@ -160,7 +162,9 @@ async def _send(
             channel=Channel(verification.channel),
             to=verification.e164,
             family=FAMILY,
-            payload={"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)},
+            payload=otp_payload(
+                code, expires_min=CODE_TTL_MINUTES, tenant_name=subject.tenant.name
+            ),
             recipient_user_id=subject.user_id,
             correlation_key=f"phone-verify:{verification.id}:{verification.sends}",
         ),
