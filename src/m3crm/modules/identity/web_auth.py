@@ -246,7 +246,7 @@ async def signup(
         except ValidationFailed as exc:
             errors = dict(exc.details["fields"])
         else:
-            return _signed_in(request, settings, issued, "/?welcome=1")
+            return _signed_in(request, settings, issued, "/?welcome=signup")
     values = {k: v for k, v in data.items() if k != "password"}
     return _partial(request, "_signup_form.html", {"values": values, "errors": errors})
 
@@ -363,7 +363,7 @@ async def accept(request: Request, session: DbSession, settings: SettingsDep) ->
     issued = await sessions.sign_in(
         session, settings, user, ip=client.ip, user_agent=client.user_agent, method="invitation"
     )
-    return _signed_in(request, settings, issued, "/")
+    return _signed_in(request, settings, issued, "/?welcome=invite")
 
 
 @router.post("/logout")
