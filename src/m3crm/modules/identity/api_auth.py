@@ -25,7 +25,9 @@ from m3crm.kernel.auth import (
     ACCESS_COOKIE,
     AuthSubject,
     DbSession,
+    EmailUnverified,
     Subject,
+    ensure_verified_for,
     get_database,
     get_settings_dep,
     require,
@@ -441,15 +443,19 @@ async def list_sessions(session: DbSession, subject: SessionsReader) -> list[Ses
 @router.delete(
     "/sessions/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(NotFound),
+    responses=error_responses(NotFound, EmailUnverified),
 )
 async def revoke_session(session_id: UUID, session: DbSession, subject: SessionsRevoker) -> None:
-    """Your own session, or anyone's in the organisation with `session.revoke.tenant`."""
+    """Your own session, or anyone's in the organisation with `session.revoke.tenant` and
+    a verified e-mail (403 `AUTH_EMAIL_UNVERIFIED`, as every privileged action). Without
+    the permission someone else's session is a 404, like a missing one."""
     target = await repository.auth_session(session, session_id)
     if target is None or (
         target.user_id != subject.user_id and not subject.can("session.revoke.tenant")
     ):
         raise NotFound()
+    if target.user_id != subject.user_id:
+        ensure_verified_for(subject, "session.revoke.tenant")
     await sessions.revoke(session, subject, target, "revoked")
 
 
