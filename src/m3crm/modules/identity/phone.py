@@ -166,6 +166,7 @@ async def _send(
                 code, expires_min=CODE_TTL_MINUTES, tenant_name=subject.tenant.name
             ),
             recipient_user_id=subject.user_id,
+            proves_phone=True,
             correlation_key=f"phone-verify:{verification.id}:{verification.sends}",
         ),
     )
