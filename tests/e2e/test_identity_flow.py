@@ -73,7 +73,7 @@ def test_sign_up_verify_sign_in_with_totp(
     page.locator("[name=email]").fill(email)
     page.locator("[name=password]").fill(PASSWORD)
     page.locator("#signup-form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/\?welcome=1$"))
+    page.wait_for_url(re.compile(r"/\?welcome=signup$"))
 
     text = wait_for_mail(maildir, email)
     token = re.search(r"token=([A-Za-z0-9_.-]+)", text)

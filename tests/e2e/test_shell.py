@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from m3crm.kernel.auth import ACCESS_COOKIE
 from m3crm.kernel.tokens import mint_access_token
 from m3crm.modules.identity.secrets import hash_password
+from m3crm.modules.notify.catalog import otp_payload
 from m3crm.settings import Settings
 from tests.factories import SeededTenant, make_tenant
 from tests.harness import MigratedDatabase
@@ -262,7 +263,7 @@ def test_inbox_shows_a_mirrored_sms_on_all_its_channels(
             "channel": "sms",
             "to": "+201001234567",
             "family": "otp.verify_phone",
-            "payload": {"code": "482913", "minutes": 10},
+            "payload": otp_payload("482913", expires_min=10, tenant_name="Alpha"),
             "recipient_user_id": str(shell_tenant.agent_id),
         },
         headers={"Authorization": f"Bearer {admin}"},

@@ -290,6 +290,14 @@ class EmailUnverified(PermissionDenied):
     default_message = N_("Verify your e-mail address first; we sent you a link.")
 
 
+def ensure_verified_for(subject: AuthSubject, code: str) -> None:
+    """403 `AUTH_EMAIL_UNVERIFIED` when `code` is privileged (not self-service) and the
+    subject's e-mail is not verified. For checks made in a handler (a permission needed
+    only for some targets); `require` applies it to every route it guards."""
+    if not subject.user.is_verified and code not in SELF_SERVICE:
+        raise EmailUnverified(details={"permission": code})
+
+
 def require(code: str) -> Callable[[AuthSubject], Awaitable[AuthSubject]]:
     """Dependency: the subject must hold `code` (403 `PERMISSION_DENIED` otherwise), and
     unless `code` is self-service, have a verified e-mail (403 `AUTH_EMAIL_UNVERIFIED`)."""
@@ -298,8 +306,7 @@ def require(code: str) -> Callable[[AuthSubject], Awaitable[AuthSubject]]:
     async def dependency(subject: Subject) -> AuthSubject:
         if not subject.can(code):
             raise PermissionDenied(details={"permission": code})
-        if not subject.user.is_verified and code not in SELF_SERVICE:
-            raise EmailUnverified(details={"permission": code})
+        ensure_verified_for(subject, code)
         return subject
 
     dependency.__name__ = f"require_{code.replace('.', '_')}"

@@ -110,6 +110,14 @@ def locale_name(locale: str) -> str:
     return str(Locale.parse(locale).display_name)
 
 
+def country_name(code: str | None, locale: str) -> str:
+    """The name of ISO 3166 region `code` in `locale` ("Egypt", "مصر"); the code itself when
+    Babel does not know it, "" for None."""
+    if not code:
+        return ""
+    return str(Locale.parse(locale).territories.get(code.upper(), code))
+
+
 HourCycle = Literal["locale", "h12", "h24"]
 """How times show: the language's convention, or a 12- or 24-hour clock the user chose."""
 

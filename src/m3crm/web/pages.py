@@ -26,13 +26,26 @@ def register_shell_items() -> None:
     register_nav(NavItem("home", N_("Home"), "/", None, icon="home", order=0))
 
 
+WELCOME_KINDS = frozenset({"signup", "invite"})
+"""`/?welcome=<kind>`: where sign-up (`signup`) and accepting an invitation (`invite`) land.
+The home page then offers the optional security steps of spec §1 §10 (2FA, phone) as a
+dismissible prompt, never a blocker, and only to people who may take one of the steps;
+any other value shows nothing."""
+
+
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, subject: OptionalSubject) -> HTMLResponse:
-    """Signed in: the home of the workspace (today, the screens one may use, what is new).
-    Signed out: the public welcome page, in the visitor's language."""
+async def home(
+    request: Request,
+    subject: OptionalSubject,
+    welcome: str | None = None,
+) -> HTMLResponse:
+    """Signed in: the home of the workspace (today, the screens one may use, what is new,
+    and after sign-up or joining the welcome prompt). Signed out: the public welcome page,
+    in the visitor's language."""
     if subject is None:
         return render(request, "home.html")
-    return render(request, "dashboard.html", {"now": datetime.now(UTC)})
+    context = {"now": datetime.now(UTC), "welcome": welcome if welcome in WELCOME_KINDS else None}
+    return render(request, "dashboard.html", context)
 
 
 @router.get("/lang/{code}")

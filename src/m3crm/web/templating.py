@@ -104,7 +104,11 @@ def _locale_helpers(locale: str, tz: tzinfo, hour_cycle: i18n.HourCycle) -> dict
     def fmt_currency(value: Decimal | None, currency: str) -> str:
         return i18n.format_currency(value, currency, locale)
 
+    def fmt_country(code: str | None) -> str:
+        return i18n.country_name(code, locale)
+
     return {
+        "format_country": fmt_country,
         "format_datetime": fmt_datetime,
         "format_date": fmt_date,
         "format_time": fmt_time,

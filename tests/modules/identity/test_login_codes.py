@@ -71,14 +71,18 @@ async def challenge_for(api: httpx.AsyncClient, email: str) -> tuple[str, list[s
     return details["challenge"], details["methods"]
 
 
-async def last_code(database: Database, tenant: UUID, channel: str) -> str:
+async def last_message(database: Database, tenant: UUID, channel: str) -> OutboxMessage:
     async with database.transaction(tenant) as session:
         rows = await session.execute(
             select(OutboxMessage)
             .where(OutboxMessage.channel == channel)
             .order_by(OutboxMessage.created_at.desc())
         )
-        return str(next(iter(rows.scalars())).payload["code"])
+        return next(iter(rows.scalars()))
+
+
+async def last_code(database: Database, tenant: UUID, channel: str) -> str:
+    return str((await last_message(database, tenant, channel)).payload["code"])
 
 
 @pytest.fixture
@@ -98,7 +102,12 @@ async def test_sign_in_with_a_texted_code(
     assert methods == [channel]
     sent = await api.post(SEND, json={"challenge": challenge, "channel": channel})
     assert sent.status_code == 202, sent.text
-    code = await last_code(database, tenant, channel)
+    message = await last_message(database, tenant, channel)
+    code = message.payload["code"]
+    assert message.payload == {
+        "code": code, "expires_min": 5, "app_name": "M3CoreCRM", "tenant_name": "Nile Crest Realty"
+    }  # fmt: skip
+    assert f"M3CoreCRM code for Nile Crest Realty is {code}." in message.content["text"]
     wrong = "000000" if code != "000000" else "111111"
     refused = await api.post(
         COMPLETE, json={"challenge": challenge, "method": channel, "code": wrong}

@@ -22,6 +22,7 @@ from m3crm.modules.identity.models import (
     PhoneVerificationStatus,
     UserProfile,
 )
+from m3crm.modules.notify.addresses import phone_region
 from m3crm.modules.notify.models import Channel, OutboxMessage
 from tests.conftest import World, error_code
 from tests.factories import SeededTenant
@@ -202,10 +203,10 @@ async def test_start_sends_through_the_outbox_and_confirm_verifies(
 
     response = await confirm(client, world, code)
     assert response.status_code == 200, response.text
-    assert response.json()["e164"] == PHONE
+    assert response.json()["e164"] == PHONE and response.json()["country"] == "EG"
 
     profile = (await client.get(PROFILE, headers=world.headers(world.a))).json()
-    assert profile["phone_e164"] == PHONE
+    assert profile["phone_e164"] == PHONE and profile["phone_country"] == "EG"
     assert profile["phone_verified_at"] is not None
     assert profile["email"] == "admin@alpha.test"
 
@@ -216,6 +217,7 @@ async def test_start_sends_through_the_outbox_and_confirm_verifies(
         "phone.verify.succeeded",
     ]
     assert all(code not in str(log.after_data) for log in logs)
+    assert logs[-1].after_data["phone_country"] == "EG"
 
     # A verified code cannot be used again.
     again = await confirm(client, world, code)
@@ -330,7 +332,12 @@ async def test_resend_waits_a_minute_then_sends_a_new_code(
     assert response.status_code == 202, response.text
     assert response.json()["verification_id"] == started["verification_id"]
     second, message = await last_code(session, world)
-    assert message.payload["minutes"] == 10
+    assert message.payload == {
+        "code": second,
+        "expires_min": 10,
+        "app_name": "M3CoreCRM",
+        "tenant_name": f"Tenant {world.a.slug}",
+    }
     assert (
         len(
             [
@@ -392,6 +399,7 @@ async def test_profile_read_and_update(
         "locale": "en",
         "phone_e164": None,
         "phone_verified_at": None,
+        "phone_country": None,
         "job_title_code": None,
         "department_code": None,
     }
@@ -479,6 +487,7 @@ async def test_page_flow_start_wrong_code_then_verified(
     )
     assert response.status_code == 200
     assert 'data-testid="phone-verified"' in response.text
+    assert 'data-country="EG">Egypt<' in response.text
 
 
 async def test_page_cancel_and_profile_save(client: httpx.AsyncClient, world: World) -> None:
@@ -580,3 +589,40 @@ async def test_job_title_and_department_chosen_on_the_profile_page(
     assert cleared.status_code == 200
     after = await client.get("/v1/me/profile", headers=world.headers(world.a))
     assert after.json()["job_title_code"] is None
+
+
+@pytest.mark.parametrize(
+    ("e164", "region"),
+    [("+201001234567", "EG"), ("+12125550123", "US"), ("+14165550123", "CA"),
+     ("+80012345678", None), ("not a number", None)],
+)  # fmt: skip
+def test_phone_region(e164: str, region: str | None) -> None:
+    assert phone_region(e164) == region
+
+
+async def test_verifying_another_number_replaces_the_country(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    await start(client, world)
+    code, _ = await last_code(session, world)
+    assert (await confirm(client, world, code)).status_code == 200
+    saudi = "+966501234567"
+    await start(client, world, e164=saudi)
+    code, _ = await last_code(session, world)
+    response = await confirm(client, world, code, e164=saudi)
+    assert response.status_code == 200, response.text
+    assert response.json()["country"] == "SA"
+    profile = (await client.get(PROFILE, headers=world.headers(world.a))).json()
+    assert (profile["phone_e164"], profile["phone_country"]) == (saudi, "SA")
+
+
+async def test_arabic_profile_names_the_country_in_arabic(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    await start(client, world)
+    code, _ = await last_code(session, world)
+    assert (await confirm(client, world, code)).status_code == 200
+    arabic = {"locale": "ar"}
+    assert (await client.patch(PROFILE, json=arabic, headers=world.headers(world.a))).is_success
+    page = await client.get("/account/profile", headers=cookie(world))
+    assert 'data-country="EG">مصر<' in page.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 from fastapi import FastAPI
@@ -10,10 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.db.session import Database
+from m3crm.kernel.tenancy.models import User
 from m3crm.modules.notify.models import OutboxMessage
 from tests.conftest import World
+from tests.factories import bearer as bearer_for
 from tests.modules.identity.helpers import make_session
 from tests.modules.identity.test_auth import api, bearer, mail_link, sign_up  # noqa: F401
+from tests.modules.identity.test_users_admin import new_user, open_session
 
 RESEND = "/v1/auth/verify-email/resend"
 
@@ -73,3 +76,30 @@ async def test_resend_verification_is_limited_per_account(
     finally:
         app.state.settings = original
     assert (first.status_code, second.status_code) == (202, 429)
+
+
+async def test_an_unverified_admin_cannot_end_someone_elses_session(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, world: World
+) -> None:
+    """Revoking another person's session is privileged: a verified e-mail first (403
+    `AUTH_EMAIL_UNVERIFIED`); one's own sessions stay revocable unverified."""
+    admin = await new_user(session, world, "unverified-admin@alpha.test", role="admin")
+    unverified = await session.get(User, (world.a.id, admin))
+    assert unverified is not None
+    unverified.is_verified = False
+    own = await open_session(session, world, admin)
+    target, _ = await make_session(session, app, world)  # the seeded admin's session
+    headers = bearer_for(world.settings, world.a.id, admin)
+
+    refused = await client.delete(f"/v1/auth/sessions/{target}", headers=headers)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["code"] == "AUTH_EMAIL_UNVERIFIED"
+    assert refused.json()["error"]["details"] == {"permission": "session.revoke.tenant"}
+    missing = await client.delete(f"/v1/auth/sessions/{uuid4()}", headers=headers)
+    assert missing.status_code == 404
+    assert (await client.delete(f"/v1/auth/sessions/{own}", headers=headers)).status_code == 204
+
+    unverified.is_verified = True
+    await session.flush()
+    allowed = await client.delete(f"/v1/auth/sessions/{target}", headers=headers)
+    assert allowed.status_code == 204

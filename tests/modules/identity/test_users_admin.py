@@ -32,12 +32,15 @@ async def new_user(
     return await make_user(session, tenant_id=world.a.id, email=email, role=role, status=status)
 
 
-async def open_session(session: AsyncSession, world: World, user_id: UUID) -> UUID:
+async def open_session(
+    session: AsyncSession, world: World, user_id: UUID, *, user_agent: str | None = None
+) -> UUID:
     await bind_tenant(session, world.a.id, None)
     now = datetime.now(UTC)
     row = AuthSession(
         tenant_id=world.a.id,
         user_id=user_id,
+        user_agent=user_agent,
         expires_at=now + timedelta(days=1),
         absolute_expires_at=now + timedelta(days=2),
     )

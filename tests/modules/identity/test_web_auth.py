@@ -49,7 +49,7 @@ async def test_sign_up_page_validates_and_signs_in(api: httpx.AsyncClient) -> No
               "password": PASSWORD},
         headers=HX,
     )  # fmt: skip
-    assert good.status_code == 204 and good.headers["HX-Redirect"] == "/?welcome=1"
+    assert good.status_code == 204 and good.headers["HX-Redirect"] == "/?welcome=signup"
 
 
 async def test_verify_and_reset_pages(api: httpx.AsyncClient, database: Database) -> None:  # noqa: F811

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from m3crm.kernel.ids import new_id
+from m3crm.modules.notify.catalog import otp_payload
 from tests.conftest import World, error_code
 
 URL = "/v1/notify/dispatch"
@@ -21,7 +22,7 @@ def marketing(channel: str, user_id: UUID) -> dict[str, Any]:
     body: dict[str, Any] = {
         "channel": channel,
         "family": "otp.verify_phone",
-        "payload": {"code": "1", "minutes": 5},
+        "payload": otp_payload("1", expires_min=5, tenant_name="Alpha"),
         "type": "marketing",
         "recipient_user_id": str(user_id),
         "mirror": False,

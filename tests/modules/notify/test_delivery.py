@@ -31,6 +31,7 @@ from m3crm.kernel.ids import TenantId
 from m3crm.kernel.ratelimit import RateLimiter
 from m3crm.kernel.runs.worker import configure_worker_runtime
 from m3crm.modules.notify import jobs
+from m3crm.modules.notify.catalog import otp_payload
 from m3crm.modules.notify.delivery import DeliveryPump
 from m3crm.modules.notify.dispatch import DispatchRequest, DispatchResult, Notifier
 from m3crm.modules.notify.models import (
@@ -289,7 +290,7 @@ async def test_mirrored_sms_delivers_three_ways(
             channel=Channel.SMS,
             to="+201001234567",
             family="otp.verify_phone",
-            payload={"code": "123456"},
+            payload=otp_payload("123456", expires_min=10, tenant_name="Alpha"),
             recipient_user_id=tenant.admin_id,
         ),
     )

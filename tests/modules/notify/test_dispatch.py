@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel.audit import AuditLog
 from m3crm.kernel.db.session import bind_tenant
+from m3crm.modules.notify.catalog import otp_payload
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import (
     Channel,
@@ -35,7 +36,7 @@ def otp_sms(**extra: Any) -> dict[str, Any]:
         "channel": "sms",
         "to": PHONE,
         "family": "otp.verify_phone",
-        "payload": {"code": "482913", "minutes": 10},
+        "payload": otp_payload("482913", expires_min=10, tenant_name="Alpha"),
     }
     body.update(extra)
     return body
@@ -57,7 +58,7 @@ async def test_user_without_permission_is_refused(client: httpx.AsyncClient, wor
         (otp_sms(to="01001234567"), "to"),
         (otp_sms(to="+2010"), "to"),
         ({**otp_sms(), "channel": "email", "to": "not-an-address"}, "to"),
-        (otp_sms(payload={"minutes": 3}), "payload.code"),
+        (otp_sms(payload={"expires_min": 3}), "payload.code"),
         (otp_sms(family=None), "template_code"),
         (otp_sms(family=None, template_code="otp.email.verify_phone"), "template_code"),
         (otp_sms(family=None, template_code="no.such.template"), "template_code"),
@@ -149,7 +150,10 @@ async def group_events(session: AsyncSession, world: World, group_id: str) -> li
 async def test_a_mirrored_dispatch_emits_dispatch_group_created_once(
     client: httpx.AsyncClient, session: AsyncSession, world: World
 ) -> None:
-    body = otp_sms(recipient_user_id=str(world.a.agent_id), payload={"code": "314159"})
+    body = otp_sms(
+        recipient_user_id=str(world.a.agent_id),
+        payload=otp_payload("314159", expires_min=10, tenant_name="Alpha"),
+    )
     first = await client.post(URL, json=body, headers=world.headers(world.a))
     group_id = first.json()["dispatch_group_id"]
     root = next(m["id"] for m in first.json()["messages"] if not m["is_mirror"])
@@ -213,7 +217,10 @@ async def test_identical_dispatch_without_key_is_deduplicated_within_the_minute(
 
     def reminder(code: str = "111222") -> DispatchRequest:
         return DispatchRequest(
-            channel=Channel.SMS, to=PHONE, family="otp.verify_phone", payload={"code": code}
+            channel=Channel.SMS,
+            to=PHONE,
+            family="otp.verify_phone",
+            payload=otp_payload(code, expires_min=10, tenant_name="Alpha"),
         )
 
     first = await notifier.dispatch(session, Sender(), reminder())
@@ -328,7 +335,11 @@ async def test_opt_in_for_a_contact_points_to_the_contact(
 async def test_monthly_cap_answers_402(
     client: httpx.AsyncClient, session: AsyncSession, world: World
 ) -> None:
-    await client.post(URL, json=otp_sms(payload={"code": "1"}), headers=world.headers(world.a))
+    await client.post(
+        URL,
+        json=otp_sms(payload=otp_payload("1", expires_min=10, tenant_name="Alpha")),
+        headers=world.headers(world.a),
+    )
     await bind_tenant(session, world.a.id, world.a.admin_id)
     counter = (
         await session.execute(select(UsageCounter).where(UsageCounter.key == "sms.sent"))
@@ -336,7 +347,9 @@ async def test_monthly_cap_answers_402(
     counter.value = 500
     await session.flush()
     response = await client.post(
-        URL, json=otp_sms(payload={"code": "2"}), headers=world.headers(world.a)
+        URL,
+        json=otp_sms(payload=otp_payload("2", expires_min=10, tenant_name="Alpha")),
+        headers=world.headers(world.a),
     )
     assert response.status_code == 402
     assert error_code(response) == "LIMIT_REACHED"
@@ -359,7 +372,7 @@ async def _set_per_minute(
 
 
 def _sms(code: int) -> dict[str, Any]:
-    return otp_sms(payload={"code": f"{code:06d}", "minutes": 10})
+    return otp_sms(payload=otp_payload(f"{code:06d}", expires_min=10, tenant_name="Alpha"))
 
 
 async def test_throttle_answers_429_from_the_workspace_allowance(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from m3crm.kernel.db.session import Database, bind_tenant
 from m3crm.kernel.runs.worker import configure_worker_runtime
 from m3crm.modules.notify import retention
+from m3crm.modules.notify.catalog import otp_payload
 from m3crm.modules.notify.models import InboxEntry
 from tests.conftest import World
 from tests.factories import make_tenant
@@ -100,7 +101,7 @@ async def test_writing_an_entry_starts_the_chain_once(
             json={
                 "channel": "inbox",
                 "family": "otp.verify_phone",
-                "payload": {"code": code},
+                "payload": otp_payload(code, expires_min=10, tenant_name="Alpha"),
                 "recipient_user_id": str(world.a.admin_id),
             },
             headers=world.headers(world.a),

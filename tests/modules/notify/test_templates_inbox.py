@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.modules.notify.catalog import otp_payload
 from m3crm.modules.notify.models import Channel, ProviderCredential
 from tests.conftest import World, error_code
 from tests.modules.notify.helpers import draft_template, failed_message, inbox_entry
@@ -58,7 +59,7 @@ async def test_template_lifecycle_draft_approve_then_used(
             "channel": "sms",
             "to": "+201001234567",
             "family": "otp.verify_phone",
-            "payload": {"code": "777"},
+            "payload": otp_payload("777", expires_min=10, tenant_name="Alpha"),
             "mirror": False,
             "locale": "en",
         },

@@ -36,6 +36,7 @@ from m3crm.kernel.errors import (
 from m3crm.kernel.i18n import N_
 from m3crm.modules.contacts.channels import CONSENT_CHANNEL, channels
 from m3crm.modules.contacts.models import ChannelType, Contact, ContactChannel
+from m3crm.modules.notify.catalog import otp_payload
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 
 CODE_TTL = timedelta(minutes=10)
@@ -105,7 +106,11 @@ class VerificationService:
                 channel=CONSENT_CHANNEL[channel.type],
                 to=channel.normalized_value,
                 family=FAMILIES[channel.type],
-                payload={"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)},
+                payload=otp_payload(
+                    code,
+                    expires_min=int(CODE_TTL.total_seconds() // 60),
+                    tenant_name=subject.tenant.name,
+                ),
                 correlation_key=f"contact-verify:{channel.id}:{now.isoformat()}",
                 locale=channel.locale,
             ),

@@ -25,7 +25,9 @@ from m3crm.kernel.auth import (
     ACCESS_COOKIE,
     AuthSubject,
     DbSession,
+    EmailUnverified,
     Subject,
+    ensure_verified_for,
     get_database,
     get_settings_dep,
     require,
@@ -45,7 +47,14 @@ from m3crm.kernel.errors import (
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.inputs import StorableModel
 from m3crm.kernel.ratelimit import RateLimiter
-from m3crm.modules.identity import authentication, email_links, repository, sessions, twofa
+from m3crm.modules.identity import (
+    authentication,
+    devices,
+    email_links,
+    repository,
+    sessions,
+    twofa,
+)
 from m3crm.modules.identity.authentication import (
     Authenticator,
     Client,
@@ -145,6 +154,10 @@ class VerifiedOut(StorableModel):
 
 class SessionOut(StorableModel):
     id: UUID
+    device: str | None = Field(
+        description='English label derived from `user_agent` ("Chrome on Windows"); '
+        "null when the agent names nothing recognisable."
+    )
     user_agent: str | None
     ip: str | None
     created_at: datetime
@@ -415,6 +428,7 @@ async def list_sessions(session: DbSession, subject: SessionsReader) -> list[Ses
     return [
         SessionOut(
             id=r.id,
+            device=devices.device_label(r.user_agent),
             user_agent=r.user_agent,
             ip=r.ip,
             created_at=r.created_at,
@@ -429,15 +443,19 @@ async def list_sessions(session: DbSession, subject: SessionsReader) -> list[Ses
 @router.delete(
     "/sessions/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(NotFound),
+    responses=error_responses(NotFound, EmailUnverified),
 )
 async def revoke_session(session_id: UUID, session: DbSession, subject: SessionsRevoker) -> None:
-    """Your own session, or anyone's in the organisation with `session.revoke.tenant`."""
+    """Your own session, or anyone's in the organisation with `session.revoke.tenant` and
+    a verified e-mail (403 `AUTH_EMAIL_UNVERIFIED`, as every privileged action). Without
+    the permission someone else's session is a 404, like a missing one."""
     target = await repository.auth_session(session, session_id)
     if target is None or (
         target.user_id != subject.user_id and not subject.can("session.revoke.tenant")
     ):
         raise NotFound()
+    if target.user_id != subject.user_id:
+        ensure_verified_for(subject, "session.revoke.tenant")
     await sessions.revoke(session, subject, target, "revoked")
 
 

@@ -72,6 +72,7 @@ class PhoneVerificationOut(BaseModel):
 
 class PhoneVerifiedOut(BaseModel):
     e164: str
+    country: str | None = Field(description="ISO 3166 region of the number; null if none owns it")
     verified_at: datetime
 
 
@@ -83,6 +84,7 @@ class ProfileOut(BaseModel):
     locale: str
     phone_e164: str | None
     phone_verified_at: datetime | None
+    phone_country: str | None
     job_title_code: str | None
     department_code: str | None
 
@@ -181,7 +183,11 @@ async def confirm_verification(
         return _refusal(request, refused)
     profile = await phone.read_profile(session, subject)
     assert profile.phone_verified_at is not None
-    return PhoneVerifiedOut(e164=verification.e164, verified_at=profile.phone_verified_at)
+    return PhoneVerifiedOut(
+        e164=verification.e164,
+        country=profile.phone_country,
+        verified_at=profile.phone_verified_at,
+    )
 
 
 @router.delete(

@@ -30,7 +30,7 @@ from m3crm.kernel.entitlements import load_user_entitlements, record_monthly_usa
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
 from m3crm.kernel.i18n import N_
 from m3crm.kernel.ids import TenantId
-from m3crm.kernel.tenancy.models import User, UserStatus
+from m3crm.kernel.tenancy.models import Tenant, User, UserStatus
 from m3crm.kernel.tenancy.service import create_tenant, create_user
 from m3crm.modules.access.service import access
 from m3crm.modules.identity import one_time, repository, sessions
@@ -48,6 +48,7 @@ from m3crm.modules.identity.secrets import (
 )
 from m3crm.modules.identity.sessions import Issued
 from m3crm.modules.notify.addresses import normalize_email
+from m3crm.modules.notify.catalog import otp_payload
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import Channel
 from m3crm.modules.plans.service import plan
@@ -355,6 +356,8 @@ class Authenticator:
             features = await load_user_entitlements(session, TenantId(tenant_id), row.user_id)
             features.require_feature(f"twofa.{channel.value}")
             await self.throttle_code_sends(row.user_id)
+            tenant = await session.get(Tenant, tenant_id)
+            assert tenant is not None  # the challenge's tenant is bound above
             code = new_code()
             row.data = {
                 **row.data,
@@ -368,7 +371,9 @@ class Authenticator:
                     channel=channel,
                     to=profile.phone_e164,
                     family="otp.verify_phone",
-                    payload={"code": code, "minutes": CHALLENGE_MINUTES},
+                    payload=otp_payload(
+                        code, expires_min=CHALLENGE_MINUTES, tenant_name=tenant.name
+                    ),
                     recipient_user_id=row.user_id,
                     correlation_key=f"login-code:{row.id}:{code}",
                 ),

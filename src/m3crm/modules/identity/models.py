@@ -91,6 +91,9 @@ class UserProfile(TenantModel):
     user_id: Mapped[UUID]
     phone_e164: Mapped[str | None] = mapped_column(String(20))
     phone_verified_at: Mapped[datetime | None]
+    phone_country: Mapped[str | None] = mapped_column(String(2))
+    """ISO 3166 region of `phone_e164`, stored when it is verified (spec §8 "country
+    stored"); None for numbers no single region owns."""
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]

@@ -53,11 +53,13 @@ from m3crm.modules.identity import repository_phone as repo
 from m3crm.modules.identity.models import PhoneVerification, PhoneVerificationStatus
 from m3crm.modules.identity.secrets import code_matches, hash_code, new_code
 from m3crm.modules.identity.work_codes import check_work_codes, set_work_codes
-from m3crm.modules.notify.addresses import normalize_e164
+from m3crm.modules.notify.addresses import normalize_e164, phone_region
+from m3crm.modules.notify.catalog import otp_payload
 from m3crm.modules.notify.dispatch import DispatchRequest, Notifier
 from m3crm.modules.notify.models import Channel
 
-CODE_TTL = timedelta(minutes=10)
+CODE_TTL_MINUTES = 10
+CODE_TTL = timedelta(minutes=CODE_TTL_MINUTES)
 MAX_ATTEMPTS = 5
 STARTS_PER_HOUR = 3
 START_WINDOW = timedelta(hours=1)
@@ -117,6 +119,7 @@ class ProfileView:
     locale: str
     phone_e164: str | None
     phone_verified_at: datetime | None
+    phone_country: str | None = None
     job_title_code: str | None = None
     department_code: str | None = None
 
@@ -159,8 +162,11 @@ async def _send(
             channel=Channel(verification.channel),
             to=verification.e164,
             family=FAMILY,
-            payload={"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)},
+            payload=otp_payload(
+                code, expires_min=CODE_TTL_MINUTES, tenant_name=subject.tenant.name
+            ),
             recipient_user_id=subject.user_id,
+            proves_phone=True,
             correlation_key=f"phone-verify:{verification.id}:{verification.sends}",
         ),
     )
@@ -329,8 +335,9 @@ async def confirm(
     verification.status = PhoneVerificationStatus.VERIFIED
     verification.detail = None
     profile = await repo.ensure_profile(session, subject.tenant_id, subject.user_id)
-    before = {"phone_e164": profile.phone_e164}
+    before = {"phone_e164": profile.phone_e164, "phone_country": profile.phone_country}
     profile.phone_e164 = number
+    profile.phone_country = phone_region(number)
     profile.phone_verified_at = now
     await session.flush()
     await audit.record(
@@ -339,7 +346,11 @@ async def confirm(
         "phone.verify.succeeded",
         EntityRef("phone_verification", verification.id),
         before=before,
-        after={"phone_e164": number, "verified_at": now.isoformat()},
+        after={
+            "phone_e164": number,
+            "phone_country": profile.phone_country,
+            "verified_at": now.isoformat(),
+        },
     )
     return verification
 
@@ -379,6 +390,7 @@ async def read_profile(session: AsyncSession, subject: AuthSubject) -> ProfileVi
         locale=user.locale,
         phone_e164=profile.phone_e164 if profile else None,
         phone_verified_at=profile.phone_verified_at if profile else None,
+        phone_country=profile.phone_country if profile else None,
         job_title_code=profile.job_title_code if profile else None,
         department_code=profile.department_code if profile else None,
     )

@@ -66,6 +66,15 @@ async def profile(session: AsyncSession, user_id: UUID) -> UserProfile | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def verified_phone(session: AsyncSession, user_id: UUID) -> str | None:
+    """The user's verified phone (E.164), or None: the lookup behind notify's
+    verified-phone policy. The session must be bound to the user's tenant."""
+    stmt = select(UserProfile.phone_e164).where(
+        UserProfile.user_id == user_id, UserProfile.phone_verified_at.is_not(None)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 _REFRESH_FAMILY = (
     select(RefreshToken, AuthSession, User)
     .join(

@@ -8,8 +8,9 @@ from m3crm.kernel.i18n import N_
 from m3crm.kernel.plan_catalog import SEATS
 from m3crm.modules.identity import repository_seats, seats
 from m3crm.modules.identity.preferences import shell_preferences
-from m3crm.modules.identity.repository import session_live_query
+from m3crm.modules.identity.repository import session_live_query, verified_phone
 from m3crm.modules.identity.search import USERS_PROVIDER
+from m3crm.modules.notify.phone_policy import register_verified_phone_lookup
 from m3crm.modules.search.registry import register_search_provider
 from m3crm.web.commands import Command, register_command
 from m3crm.web.nav import NavItem, register_nav
@@ -20,6 +21,7 @@ def register() -> None:
     register_usage_source(SEATS, repository_seats.seats_used, lock=repository_seats.lock_seats)
     register_limit_reporter(SEATS, seats.report_seat_limit)
     register_session_check(session_live_query)
+    register_verified_phone_lookup(verified_phone)
     register_preferences_loader(shell_preferences)
     for command in (
         Command(

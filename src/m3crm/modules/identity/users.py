@@ -81,6 +81,7 @@ class UserSecurity:
     two_factor: TwoFactorStatus
     phone_e164: str | None
     phone_verified_at: datetime | None
+    phone_country: str | None
     failed_logins: int
     locked_until: datetime | None
     """Sign-in refused until then (too many wrong passwords); past or `None`: not locked."""
@@ -158,6 +159,7 @@ class UserAdminService:
             two_factor=await twofa.status_of(session, user.id),
             phone_e164=profile.phone_e164 if profile else None,
             phone_verified_at=profile.phone_verified_at if profile else None,
+            phone_country=profile.phone_country if profile else None,
             failed_logins=profile.failed_logins if profile else 0,
             locked_until=profile.locked_until if profile else None,
             password_changed_at=profile.password_changed_at if profile else None,

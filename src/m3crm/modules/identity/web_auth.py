@@ -27,7 +27,14 @@ from m3crm.kernel.auth import (
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.errors import DomainError, NotAuthenticated, ValidationFailed
 from m3crm.kernel.i18n import N_
-from m3crm.modules.identity import authentication, email_links, invites, repository, sessions
+from m3crm.modules.identity import (
+    authentication,
+    devices,
+    email_links,
+    invites,
+    repository,
+    sessions,
+)
 from m3crm.modules.identity.api_auth import (
     REFRESH_COOKIE,
     SLUG_PATTERN,
@@ -239,7 +246,7 @@ async def signup(
         except ValidationFailed as exc:
             errors = dict(exc.details["fields"])
         else:
-            return _signed_in(request, settings, issued, "/?welcome=1")
+            return _signed_in(request, settings, issued, "/?welcome=signup")
     values = {k: v for k, v in data.items() if k != "password"}
     return _partial(request, "_signup_form.html", {"values": values, "errors": errors})
 
@@ -356,7 +363,7 @@ async def accept(request: Request, session: DbSession, settings: SettingsDep) ->
     issued = await sessions.sign_in(
         session, settings, user, ip=client.ip, user_agent=client.user_agent, method="invitation"
     )
-    return _signed_in(request, settings, issued, "/")
+    return _signed_in(request, settings, issued, "/?welcome=invite")
 
 
 @router.post("/logout")
@@ -382,7 +389,8 @@ async def _sessions_table(
 ) -> HTMLResponse:
     rows = await repository.active_sessions(session, subject.user_id, datetime.now(UTC))
     return render(request, "identity/_sessions_table.html",
-                  {"sessions": rows, "current": subject.session_id})  # fmt: skip
+                  {"sessions": rows, "current": subject.session_id,
+                   "device_label": devices.device_label})  # fmt: skip
 
 
 @router.get("/account/sessions", response_class=HTMLResponse)
@@ -392,7 +400,8 @@ async def sessions_page(
     request.state.locale = subject.user.locale
     rows = await repository.active_sessions(session, subject.user_id, datetime.now(UTC))
     return render(request, "identity/sessions.html",
-                  {"sessions": rows, "current": subject.session_id})  # fmt: skip
+                  {"sessions": rows, "current": subject.session_id,
+                   "device_label": devices.device_label})  # fmt: skip
 
 
 @router.post("/account/sessions/{session_id}/revoke", response_class=HTMLResponse)

@@ -35,7 +35,7 @@ from m3crm.modules.access.groups import groups
 from m3crm.modules.access.service import access
 from m3crm.modules.audit.repository import AuditFilters
 from m3crm.modules.audit.service import audit
-from m3crm.modules.identity import preferences
+from m3crm.modules.identity import devices, preferences
 from m3crm.modules.identity.api_users import (
     Deactivator,
     LogoutForcer,
@@ -127,6 +127,7 @@ async def _security(
         "security": security,
         "locked": security.locked_until is not None and security.locked_until > datetime.now(UTC),
         "can_force_logout": subject.can("user.forceLogout"),
+        "device_label": devices.device_label,
         "can_reset_password": subject.can("user.update")
         and found.user.status != UserStatus.DEACTIVATED,
     }

@@ -36,6 +36,18 @@ def normalize_e164(value: str, *, field: str = "to") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_region(e164: str) -> str | None:
+    """The ISO 3166 region of an E.164 number ("EG" for +20…), or None for a number no one
+    region owns (non-geographic +800 / +882 services) or one that does not parse."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(number)
+    # "ZZ" is unknown and "001" non-geographic: only a two-letter region is a country.
+    return region if region and len(region) == 2 and region.isalpha() and region != "ZZ" else None
+
+
 def normalize_address(channel: Channel, value: str, *, field: str = "to") -> str:
     if channel is Channel.EMAIL:
         return normalize_email(value, field=field)

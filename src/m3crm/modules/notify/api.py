@@ -33,6 +33,7 @@ from m3crm.modules.notify.auth import (
     InboxReader,
     OutboxOperator,
     OutboxReader,
+    PhonePolicyManager,
     PolicyManager,
     PreferenceEditor,
     TemplateApprover,
@@ -68,6 +69,8 @@ from m3crm.modules.notify.schemas import (
     MarkReadIn,
     MessageOut,
     MessagePage,
+    PhonePolicyIn,
+    PhonePolicyOut,
     PoliciesIn,
     PoliciesOut,
     PreferencesIn,
@@ -489,6 +492,28 @@ async def update_policies(
     """Change the workspace's policies; only the fields sent change."""
     saved = await policies.save_policies(session, subject, body.model_dump(exclude_unset=True))
     return PoliciesOut.model_validate(asdict(saved))
+
+
+@router.get("/v1/admin/phone-policy", response_model=PhonePolicyOut)
+async def get_phone_policy(session: DbSession, subject: PhonePolicyManager) -> PhonePolicyOut:
+    current = await policies.load_policies(session)
+    return PhonePolicyOut(require_verified_phone=current.require_verified_phone)
+
+
+@router.put(
+    "/v1/admin/phone-policy",
+    response_model=PhonePolicyOut,
+    responses=error_responses(ValidationFailed),
+)
+async def update_phone_policy(
+    body: PhonePolicyIn, session: DbSession, subject: PhonePolicyManager
+) -> PhonePolicyOut:
+    """Turn the verified-phone policy on or off (`twofa.manage.tenant`; audited as
+    `notify.policies.updated`)."""
+    saved = await policies.save_policies(
+        session, subject, {"require_verified_phone": body.require_verified_phone}
+    )
+    return PhonePolicyOut(require_verified_phone=saved.require_verified_phone)
 
 
 router.include_router(webhook_router)

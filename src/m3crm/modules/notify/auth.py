@@ -18,3 +18,4 @@ TenantInboxReader = Annotated[AuthSubject, Depends(require("notify.inbox.read.te
 PreferenceEditor = Annotated[AuthSubject, Depends(require("notify.preferences.update.self"))]
 ConsentManager = Annotated[AuthSubject, Depends(require("notify.suppression.manage"))]
 PolicyManager = Annotated[AuthSubject, Depends(require("notify.policies.manage"))]
+PhonePolicyManager = Annotated[AuthSubject, Depends(require("twofa.manage.tenant"))]

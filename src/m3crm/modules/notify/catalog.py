@@ -22,6 +22,21 @@ def code_for(family: str, channel: Channel) -> str:
     return f"{head}.{channel.value}.{rest}" if rest else f"{head}.{channel.value}"
 
 
+APP_NAME: Final = "M3CoreCRM"
+"""The product's name as messages say it (`app_name` of the code families)."""
+
+
+def otp_payload(code: str, *, expires_min: int, tenant_name: str) -> dict[str, Any]:
+    """The payload of a code family (`otp.verify_phone`, `contact.verify_email`): spec
+    Section 1 §8 `{code, expires_min, app_name, tenant_name}`, every one required."""
+    return {
+        "code": code,
+        "expires_min": expires_min,
+        "app_name": APP_NAME,
+        "tenant_name": tenant_name,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Seed:
     family: str
@@ -43,7 +58,8 @@ def _vars(*required: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
     return spec
 
 
-_OTP = _vars("code", optional=("minutes",))
+# Every code family carries the spec's OTP payload (Section 1 §8): build it with `otp_payload`.
+_OTP = _vars("code", "expires_min", "app_name", "tenant_name")
 _VERIFY = _vars("verify_url", optional=("name",))
 _RESET = _vars("reset_url", optional=("name", "minutes"))
 _INVITE = _vars("accept_url", "workspace", optional=("inviter",))
@@ -62,27 +78,31 @@ _AR_STATUS = (
 )
 
 SEEDS: Final[tuple[Seed, ...]] = (
-    # otp.verify_phone — the phone verification code (Section 1 §8)
+    # otp.verify_phone — phone verification and sign-in codes (Section 1 §8)
     Seed("otp.verify_phone", Channel.SMS, "en", "Phone code (SMS)",
-         "Your M3CoreCRM code is {{ code }}. It expires in {{ minutes or 10 }} minutes.",
+         "Your {{ app_name }} code for {{ tenant_name }} is {{ code }}."
+         " It expires in {{ expires_min }} minutes.",
          variables=_OTP),
     Seed("otp.verify_phone", Channel.SMS, "ar", "رمز الهاتف (رسالة)",
-         "رمز التحقق في M3CoreCRM هو {{ code }}. تنتهي صلاحيته خلال {{ minutes or 10 }} دقائق.",
+         "رمز التحقق في {{ app_name }} لمساحة {{ tenant_name }} هو {{ code }}."
+         " تنتهي صلاحيته خلال {{ expires_min }} دقائق.",
          variables=_OTP),
     Seed("otp.verify_phone", Channel.WHATSAPP, "en", "Phone code (WhatsApp)",
-         "Your M3CoreCRM code is {{ code }}. It expires in {{ minutes or 10 }} minutes.",
+         "Your {{ app_name }} code for {{ tenant_name }} is {{ code }}."
+         " It expires in {{ expires_min }} minutes.",
          variables=_OTP),
     Seed("otp.verify_phone", Channel.WHATSAPP, "ar", "رمز الهاتف (واتساب)",
-         "رمز التحقق في M3CoreCRM هو {{ code }}. تنتهي صلاحيته خلال {{ minutes or 10 }} دقائق.",
+         "رمز التحقق في {{ app_name }} لمساحة {{ tenant_name }} هو {{ code }}."
+         " تنتهي صلاحيته خلال {{ expires_min }} دقائق.",
          variables=_OTP),
     Seed("otp.verify_phone", Channel.EMAIL, "en", "Phone code (e-mail)",
-         "Your verification code is {{ code }}.\nIt expires in {{ minutes or 10 }} minutes."
-         " If you did not ask for it, ignore this message.",
-         subject="Your verification code", variables=_OTP),
+         "Your {{ tenant_name }} verification code is {{ code }}.\nIt expires in"
+         " {{ expires_min }} minutes. If you did not ask for it, ignore this message.",
+         subject="Your {{ app_name }} verification code", variables=_OTP),
     Seed("otp.verify_phone", Channel.EMAIL, "ar", "رمز الهاتف (بريد)",
-         "رمز التحقق الخاص بك هو {{ code }}.\nتنتهي صلاحيته خلال {{ minutes or 10 }} دقائق."
-         " إذا لم تطلبه فتجاهل هذه الرسالة.",
-         subject="رمز التحقق الخاص بك", variables=_OTP),
+         "رمز التحقق الخاص بك في {{ tenant_name }} هو {{ code }}.\nتنتهي صلاحيته خلال"
+         " {{ expires_min }} دقائق. إذا لم تطلبه فتجاهل هذه الرسالة.",
+         subject="رمز التحقق الخاص بك في {{ app_name }}", variables=_OTP),
     Seed("otp.verify_phone", Channel.INBOX, "en", "Phone code (inbox)",
          "A verification code was sent to your phone.",
          subject="Verification code sent", variables=_OTP),
@@ -90,14 +110,14 @@ SEEDS: Final[tuple[Seed, ...]] = (
          "تم إرسال رمز تحقق إلى هاتفك.", subject="تم إرسال رمز التحقق", variables=_OTP),
     # contact.verify_email — a code that proves a contact's e-mail address (Section 3 §4)
     Seed("contact.verify_email", Channel.EMAIL, "en", "Contact e-mail code",
-         "Your verification code is {{ code }}.\nGive it to the person who asked you for it;"
-         " it expires in {{ minutes or 10 }} minutes. If you did not expect it, ignore this"
-         " message.",
-         subject="Your verification code", variables=_OTP),
+         "Your verification code is {{ code }}.\nGive it to the person at {{ tenant_name }}"
+         " who asked you for it; it expires in {{ expires_min }} minutes. If you did not"
+         " expect it, ignore this message.",
+         subject="Your {{ app_name }} verification code", variables=_OTP),
     Seed("contact.verify_email", Channel.EMAIL, "ar", "رمز بريد جهة الاتصال",
-         "رمز التحقق الخاص بك هو {{ code }}.\nأعطه لمن طلبه منك؛ تنتهي صلاحيته خلال"
-         " {{ minutes or 10 }} دقائق. إذا لم تكن تتوقعه فتجاهل هذه الرسالة.",
-         subject="رمز التحقق الخاص بك", variables=_OTP),
+         "رمز التحقق الخاص بك هو {{ code }}.\nأعطه لمن طلبه منك في {{ tenant_name }}؛"
+         " تنتهي صلاحيته خلال {{ expires_min }} دقائق. إذا لم تكن تتوقعه فتجاهل هذه الرسالة.",
+         subject="رمز التحقق الخاص بك في {{ app_name }}", variables=_OTP),
     # auth.verify_email — e-mail verification after sign-up (Section 1 §3)
     Seed("auth.verify_email", Channel.EMAIL, "en", "Verify e-mail",
          "Hello {{ name or '' }},\nConfirm your e-mail address to finish setting up"

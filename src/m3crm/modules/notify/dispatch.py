@@ -59,6 +59,7 @@ from m3crm.modules.notify.models import (
     SubjectType,
 )
 from m3crm.modules.notify.outbox import wake_pump
+from m3crm.modules.notify.phone_policy import require_verified_phone
 from m3crm.modules.notify.policies import Policies, load_policies
 from m3crm.modules.notify.rendering import (
     RenderedContent,
@@ -115,6 +116,9 @@ class DispatchRequest:
     link_url: str | None = None
     category: InboxCategory = InboxCategory.SYSTEM
     severity: Severity = Severity.INFO
+    proves_phone: bool = False
+    """The message carries a code that verifies `to` (phone verification): the
+    verified-phone policy does not apply to it (`phone_policy`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +237,9 @@ class Notifier:
             )
         else:
             content = _payload_summary(family, req.payload)
+        policies = await load_policies(session)
+        if user is not None and _needs_verified_phone(req, policies):
+            await require_verified_phone(session, user.id, address)
         scheduled_at = req.schedule_at or self.clock()
         return _Plan(
             tenant=tenant,
@@ -246,7 +253,7 @@ class Notifier:
             template_code=template.code if template else family,
             scheduled_at=scheduled_at,
             base_key=idempotency_base(req, family, address, scheduled_at),
-            policies=await load_policies(session),
+            policies=policies,
         )
 
     async def _write(
@@ -338,6 +345,15 @@ async def _recipient(session: AsyncSession, user_id: UUID | None) -> User | None
     if user is None:
         raise ValidationFailed({"recipient_user_id": N_("No such user.")})
     return user
+
+
+def _needs_verified_phone(req: DispatchRequest, policies: Policies) -> bool:
+    """For a message to a user: does the verified-phone policy govern it?"""
+    return (
+        policies.require_verified_phone
+        and req.channel in (Channel.SMS, Channel.WHATSAPP)
+        and not req.proves_phone
+    )
 
 
 def _address(req: DispatchRequest, user: User | None) -> str:

@@ -17,10 +17,13 @@ from m3crm.modules.notify import repository
 @dataclass(frozen=True, slots=True)
 class Policies:
     """`mirroring`: SMS/WhatsApp mirror to e-mail + inbox (DECISIONS §2.1: on).
-    `allow_transactional_over_stop`: a STOP still lets transactional SMS through (off)."""
+    `allow_transactional_over_stop`: a STOP still lets transactional SMS through (off).
+    `require_verified_phone`: SMS/WhatsApp to a workspace user only to their verified
+    phone (off; Section 1 §8, set under `twofa.manage.tenant`, see `phone_policy`)."""
 
     mirroring: bool = True
     allow_transactional_over_stop: bool = False
+    require_verified_phone: bool = False
 
 
 async def load_policies(session: AsyncSession) -> Policies:
@@ -28,6 +31,7 @@ async def load_policies(session: AsyncSession) -> Policies:
     return Policies(
         mirroring=bool(values.get("mirroring", True)),
         allow_transactional_over_stop=bool(values.get("allow_transactional_over_stop", False)),
+        require_verified_phone=bool(values.get("require_verified_phone", False)),
     )
 
 

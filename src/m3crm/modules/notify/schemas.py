@@ -315,3 +315,18 @@ class PoliciesIn(BaseModel):
 
     mirroring: StrictBool = False
     allow_transactional_over_stop: StrictBool = False
+
+
+class PhonePolicyOut(BaseModel):
+    """The workspace's "Require verified phone for SMS/WA comms" policy (Section 1 §8)."""
+
+    require_verified_phone: bool = Field(
+        description="SMS and WhatsApp messages to a workspace user go only to their verified"
+        " phone; others are refused with 409 PHONE_NOT_VERIFIED."
+    )
+
+
+class PhonePolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    require_verified_phone: StrictBool

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from m3crm.kernel.auth import DbSession
 from m3crm.kernel.i18n import N_
 from m3crm.modules.notify import policies
-from m3crm.modules.notify.auth import PolicyManager
+from m3crm.modules.notify.auth import PhonePolicyManager, PolicyManager
 from m3crm.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,8 +36,26 @@ POLICY_TEXTS: dict[str, tuple[str, str]] = {
 """Label and explanation of each policy of `Policies`, in the order the page shows them."""
 
 
-def _context(current: policies.Policies, *, saved: bool) -> dict[str, Any]:
-    return {"policies": asdict(current), "texts": POLICY_TEXTS, "saved": saved}
+PHONE_POLICY_TEXT = (
+    N_("Send SMS and WhatsApp only to verified phones"),
+    N_(
+        "Messages to a person in this workspace go only to the mobile number they verified"
+        " on their profile. Codes that verify a number are still sent."
+    ),
+)
+"""The verified-phone policy (Section 1 §8): its own form, saved under `twofa.manage.tenant`."""
+
+
+def _context(
+    current: policies.Policies, *, saved: bool, phone_saved: bool = False
+) -> dict[str, Any]:
+    return {
+        "policies": asdict(current),
+        "texts": POLICY_TEXTS,
+        "phone_text": PHONE_POLICY_TEXT,
+        "saved": saved,
+        "phone_saved": phone_saved,
+    }
 
 
 @router.get("/settings/notification-policies", response_class=HTMLResponse)
@@ -61,3 +79,17 @@ async def save_policies(
     partial = request.headers.get("hx-request") == "true"
     template = "notify/_policies_form.html" if partial else "notify/policies.html"
     return render(request, template, _context(saved, saved=True))
+
+
+@router.post("/settings/notification-policies/phone", response_class=HTMLResponse)
+async def save_phone_policy(
+    request: Request, session: DbSession, subject: PhonePolicyManager
+) -> HTMLResponse:
+    """As `PUT /v1/admin/phone-policy`: the checkbox ticked turns the policy on."""
+    request.state.locale = subject.user.locale
+    form = await request.form()
+    changes = {"require_verified_phone": "require_verified_phone" in form}
+    saved = await policies.save_policies(session, subject, changes)
+    return render(
+        request, "notify/_phone_policy_form.html", _context(saved, saved=False, phone_saved=True)
+    )
