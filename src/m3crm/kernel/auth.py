@@ -313,6 +313,24 @@ def require(code: str) -> Callable[[AuthSubject], Awaitable[AuthSubject]]:
     return dependency
 
 
+def require_any(*codes: str) -> Callable[[AuthSubject], Awaitable[AuthSubject]]:
+    """Dependency for a screen serving several rights (each part of it checks its own):
+    the subject must hold at least one of `codes` (403 naming them all otherwise), with a
+    verified e-mail as `require` asks for the code they hold."""
+    for code in codes:
+        ensure_known(code)
+
+    async def dependency(subject: Subject) -> AuthSubject:
+        held = [code for code in codes if subject.can(code)]
+        if not held:
+            raise PermissionDenied(details={"permission": " | ".join(codes)})
+        ensure_verified_for(subject, held[0])
+        return subject
+
+    dependency.__name__ = "require_any_" + "_".join(c.replace(".", "_") for c in codes)
+    return dependency
+
+
 async def entitlements_of(session: AsyncSession, subject: AuthSubject) -> Entitlements:
     """The person's entitlements: plan < tenant < group < user overrides (read on every
     call, so a changed override or group membership counts at once)."""

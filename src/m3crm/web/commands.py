@@ -13,8 +13,7 @@ from typing import Literal
 
 from m3crm.kernel.auth import AuthSubject
 from m3crm.kernel.i18n import N_
-from m3crm.kernel.permissions import ensure_known
-from m3crm.web.nav import NavEntry
+from m3crm.web.nav import NavEntry, Permission, ensure_known_permission, holds
 
 Kind = Literal["navigate", "create", "settings"]
 
@@ -33,7 +32,7 @@ class Command:
     id: str
     label: str
     path: str
-    permission: str | None
+    permission: Permission
     kind: Kind
     icon: str = "dot"
     feature: str | None = None
@@ -45,8 +44,7 @@ _commands: dict[str, Command] = {}
 
 def register_command(command: Command) -> None:
     """Add (or replace, for idempotent wiring) a palette command."""
-    if command.permission is not None:
-        ensure_known(command.permission)
+    ensure_known_permission(command.permission)
     _commands[command.id] = command
 
 
@@ -71,7 +69,7 @@ def visible_commands(
     own = [
         command
         for command in _commands.values()
-        if (command.permission is None or subject.can(command.permission))
+        if holds(subject, command.permission)
         and (command.feature is None or command.feature in features)
     ]
     order = list(KIND_LABELS)

@@ -26,17 +26,21 @@ SECTION_LABELS: dict[Section, str] = {
 }
 
 
+Permission = str | tuple[str, ...] | None
+"""What opens an item: None (every signed-in user), one code, or any one of several."""
+
+
 @dataclass(frozen=True, slots=True)
 class NavItem:
     """`label` is an English msgid (marked with `N_`); templates translate it. `permission`
-    None means every signed-in user. `icon` names
+    None means every signed-in user; a tuple means any one of those codes. `icon` names
     a symbol of `web/templates/_icons.html`. `badge_url`, when set, answers a small partial
     (e.g. an unread count) that the shell polls, so the count moves without a reload."""
 
     id: str
     label: str
     path: str
-    permission: str | None
+    permission: Permission
     icon: str = "dot"
     section: Section = "work"
     feature: str | None = None
@@ -57,9 +61,24 @@ _items: dict[str, NavItem] = {}
 
 def register_nav(item: NavItem) -> None:
     """Add (or replace, for idempotent wiring) a navigation item."""
-    if item.permission is not None:
-        ensure_known(item.permission)
+    ensure_known_permission(item.permission)
     _items[item.id] = item
+
+
+def _codes(permission: Permission) -> tuple[str, ...]:
+    if permission is None:
+        return ()
+    return (permission,) if isinstance(permission, str) else permission
+
+
+def ensure_known_permission(permission: Permission) -> None:
+    for code in _codes(permission):
+        ensure_known(code)
+
+
+def holds(subject: AuthSubject, permission: Permission) -> bool:
+    """Whether `subject` may open what `permission` guards."""
+    return permission is None or any(subject.can(code) for code in _codes(permission))
 
 
 def unregister_nav(item_id: str) -> None:
@@ -72,11 +91,7 @@ def visible_nav(subject: AuthSubject | None, features: frozenset[str]) -> list[N
     if subject is None:
         return []
     items = sorted(
-        (
-            item
-            for item in _items.values()
-            if item.permission is None or subject.can(item.permission)
-        ),
+        (item for item in _items.values() if holds(subject, item.permission)),
         key=lambda item: (list(SECTION_LABELS).index(item.section), item.order, item.id),
     )
     return [

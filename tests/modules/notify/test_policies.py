@@ -6,10 +6,14 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from m3crm.kernel.auth import ACCESS_COOKIE
+from m3crm.kernel.db.session import bind_tenant
+from m3crm.kernel.tokens import mint_access_token
 from m3crm.modules.notify.catalog import otp_payload
 from m3crm.modules.notify.policies import Policies
 from m3crm.modules.notify.web_policies import POLICY_TEXTS
 from tests.conftest import World, error_code
+from tests.factories import make_user
 from tests.modules.access.helpers import audit_rows
 from tests.modules.notify.test_dispatch import URL, otp_sms
 from tests.modules.notify.test_web import cookie, htmx
@@ -125,3 +129,31 @@ async def test_settings_page_saves(client: httpx.AsyncClient, world: World) -> N
 def test_every_policy_has_its_texts() -> None:
     """`require_verified_phone` has its own form (`PHONE_POLICY_TEXT`, another permission)."""
     assert set(POLICY_TEXTS) | {"require_verified_phone"} == set(Policies.__dataclass_fields__)
+
+
+async def test_phone_policy_alone_opens_the_page_with_its_form_only(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    """Settings → Notification policies serves two rights; each sees the forms it may use."""
+    admin = world.headers(world.a)
+    role = {
+        "code": "phone_officer",
+        "name": "Phone officer",
+        "permissions": ["twofa.manage.tenant"],
+    }
+    assert (await client.post("/v1/admin/roles", json=role, headers=admin)).status_code == 201
+    await bind_tenant(session, world.a.id, None)
+    officer_id = await make_user(
+        session, tenant_id=world.a.id, email="phones@a.test", role="phone_officer"
+    )
+    token = mint_access_token(world.settings, tenant_id=world.a.id, user_id=officer_id)
+    officer = {"Cookie": f"{ACCESS_COOKIE}={token}", "Accept": "text/html"}
+    page = await client.get("/settings/notification-policies", headers=officer)
+    assert page.status_code == 200, page.text
+    assert 'name="require_verified_phone"' in page.text
+    assert 'id="policies-form"' not in page.text
+    assert 'href="/settings/notification-policies"' in page.text  # in the menu
+    refused = await client.post(
+        "/settings/notification-policies", headers={**officer, "HX-Request": "true"}, data={}
+    )
+    assert refused.status_code == 403

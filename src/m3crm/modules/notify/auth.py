@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from m3crm.kernel.auth import AuthSubject, require
+from m3crm.kernel.auth import AuthSubject, require, require_any
 
 Dispatcher = Annotated[AuthSubject, Depends(require("notify.send.test"))]
 OutboxReader = Annotated[AuthSubject, Depends(require("notify.outbox.read"))]
@@ -19,3 +19,7 @@ PreferenceEditor = Annotated[AuthSubject, Depends(require("notify.preferences.up
 ConsentManager = Annotated[AuthSubject, Depends(require("notify.suppression.manage"))]
 PolicyManager = Annotated[AuthSubject, Depends(require("notify.policies.manage"))]
 PhonePolicyManager = Annotated[AuthSubject, Depends(require("twofa.manage.tenant"))]
+PolicyReader = Annotated[
+    AuthSubject, Depends(require_any("notify.policies.manage", "twofa.manage.tenant"))
+]
+"""Opens Settings → Notification policies; each form on it checks its own permission."""

@@ -48,7 +48,7 @@ def register() -> None:
             "notification-policies",
             N_("Notification policies"),
             "/settings/notification-policies",
-            "notify.policies.manage",
+            ("notify.policies.manage", "twofa.manage.tenant"),
             icon="bell",
             section="admin",
             order=91,

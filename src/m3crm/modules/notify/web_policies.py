@@ -1,5 +1,7 @@
 """Settings → Notification policies: the workspace's policies (Section 14 §3), edited by
-an admin (`notify.policies.manage`); the same service as the API."""
+an admin (`notify.policies.manage`), and the verified-phone policy (Section 1 §8,
+`twofa.manage.tenant`); the page opens for either right and shows the forms it allows.
+The same service as the API."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from m3crm.kernel.auth import DbSession
 from m3crm.kernel.i18n import N_
 from m3crm.modules.notify import policies
-from m3crm.modules.notify.auth import PhonePolicyManager, PolicyManager
+from m3crm.modules.notify.auth import PhonePolicyManager, PolicyManager, PolicyReader
 from m3crm.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -60,7 +62,7 @@ def _context(
 
 @router.get("/settings/notification-policies", response_class=HTMLResponse)
 async def policies_page(
-    request: Request, session: DbSession, subject: PolicyManager
+    request: Request, session: DbSession, subject: PolicyReader
 ) -> HTMLResponse:
     request.state.locale = subject.user.locale
     current = await policies.load_policies(session)
