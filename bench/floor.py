@@ -17,18 +17,13 @@ import statistics
 import sys
 from pathlib import Path
 
-import psycopg
 import uvloop
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.kernel import http_load, pct, seed  # noqa: E402
+from bench.kernel import http_load, pct, prepare  # noqa: E402
 from bench.server import PRODUCT_APP, cpu_seconds, running_server  # noqa: E402
-from m3crm.app import register_modules  # noqa: E402
-from m3crm.kernel.db.session import Database  # noqa: E402
-from m3crm.kernel.tokens import mint_access_token  # noqa: E402
-from tests.harness import build_test_database  # noqa: E402
 from tests.live import free_port  # noqa: E402
 
 APPS = {
@@ -64,23 +59,14 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
-    register_modules()
-    test_db = build_test_database("m3crm_bench")
-    db = Database(test_db.urls, pool_size=2)
-    tenant, user, run = await seed(db, test_db.urls.owner.render_as_string(hide_password=False))
-    await db.dispose()
-    with psycopg.connect(test_db.urls.owner_libpq, autocommit=True) as conn:
-        conn.execute("ANALYZE")
-    token = mint_access_token(test_db.settings, tenant_id=tenant, user_id=user)
-    env = {
-        "DATABASE_URL": test_db.urls.owner.render_as_string(hide_password=False),
-        "M3CRM_DB_POOL_SIZE": str(args.concurrency),
-        "BENCH_TENANT_ID": str(tenant),
-    }
+    bench = await prepare(args.concurrency)
+    env = {**bench.env, "BENCH_TENANT_ID": str(bench.tenant)}
     results: dict[str, list[Measured]] = {name: [] for name in APPS}
     for _ in range(args.rounds):
         for name, app in APPS.items():
-            results[name].append(await measure(app, env, f"/v1/runs/{run}", token, args))
+            results[name].append(
+                await measure(app, env, f"/v1/runs/{bench.run}", bench.token, args)
+            )
 
     product_cpu = statistics.median(r[3] for r in results[next(reversed(APPS))])
     print(

@@ -16,6 +16,7 @@ import asyncio
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
@@ -33,7 +34,7 @@ from m3crm.kernel.db.session import Database  # noqa: E402
 from m3crm.kernel.runs.service import run as run_service  # noqa: E402
 from m3crm.kernel.tokens import mint_access_token  # noqa: E402
 from tests.factories import make_tenant  # noqa: E402
-from tests.harness import build_test_database  # noqa: E402
+from tests.harness import MigratedDatabase, build_test_database  # noqa: E402
 from tests.live import free_port  # noqa: E402
 from tests.run_handlers import TEST_RUN  # noqa: E402
 
@@ -114,6 +115,35 @@ def raw_sql_latencies(app_libpq: str, tenant: UUID, user: UUID, run: UUID, n: in
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A migrated bench database with one tenant, its admin, one run, the admin's access
+    token, and the environment a server under test needs."""
+
+    test_db: MigratedDatabase
+    tenant: UUID
+    user: UUID
+    run: UUID
+    token: str
+    env: dict[str, str]
+
+
+async def prepare(concurrency: int) -> Prepared:
+    register_modules()
+    test_db = build_test_database("m3crm_bench")
+    db = Database(test_db.urls, pool_size=2)
+    tenant, user, run = await seed(db, test_db.urls.owner.render_as_string(hide_password=False))
+    await db.dispose()
+    with psycopg.connect(test_db.urls.owner_libpq, autocommit=True) as conn:
+        conn.execute("ANALYZE")  # planner statistics, as autovacuum keeps them in production
+    env = {
+        "DATABASE_URL": test_db.urls.owner.render_as_string(hide_password=False),
+        "M3CRM_DB_POOL_SIZE": str(concurrency),
+    }
+    token = mint_access_token(test_db.settings, tenant_id=tenant, user_id=user)
+    return Prepared(test_db, tenant, user, run, token, env)
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
@@ -127,28 +157,19 @@ async def main() -> None:
     parser.add_argument("--profile", type=Path, help="cProfile the server into this file")
     args = parser.parse_args()
 
-    register_modules()
-    test_db = build_test_database("m3crm_bench")
-    db = Database(test_db.urls, pool_size=2)
-    tenant, user, run = await seed(db, test_db.urls.owner.render_as_string(hide_password=False))
-    await db.dispose()
-    with psycopg.connect(test_db.urls.owner_libpq, autocommit=True) as conn:
-        conn.execute("ANALYZE")  # planner statistics, as autovacuum keeps them in production
-    token = mint_access_token(test_db.settings, tenant_id=tenant, user_id=user)
-
+    bench = await prepare(args.concurrency)
     port = free_port()
-    env = {
-        "DATABASE_URL": test_db.urls.owner.render_as_string(hide_password=False),
-        "M3CRM_DB_POOL_SIZE": str(args.concurrency),
-    }
-    async with running_server(port, env, workers=args.workers, profile=args.profile) as pid:
-        path = f"/v1/runs/{run}"
+    token = bench.token
+    async with running_server(port, bench.env, workers=args.workers, profile=args.profile) as pid:
+        path = f"/v1/runs/{bench.run}"
         await http_load(port, path, token, 2.0, args.concurrency)  # warm-up
         cpu_before = cpu_seconds(pid)
         loaded = await http_load(port, path, token, args.seconds, args.concurrency)
         server_cpu = (cpu_seconds(pid) - cpu_before) / len(loaded)
         single = await http_load(port, path, token, 3.0, 1)
-        raw = raw_sql_latencies(test_db.urls.app_libpq, tenant, user, run, 2000)
+        raw = raw_sql_latencies(
+            bench.test_db.urls.app_libpq, bench.tenant, bench.user, bench.run, 2000
+        )
 
     throughput = len(loaded) / args.seconds
     overhead = statistics.median(single) * 1000 - statistics.median(raw) * 1000

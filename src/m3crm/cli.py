@@ -6,13 +6,15 @@ import asyncio
 import os
 import shutil
 import sys
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 import typer
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from m3crm import bootstrap
+from m3crm.kernel.ids import TenantId
 from m3crm.settings import Settings, get_settings
 
 
@@ -117,6 +119,32 @@ def worker() -> None:
     run_loop(main())
 
 
+T = TypeVar("T")
+
+
+def _in_workspace(
+    settings: Settings, slug: str, work: Callable[[AsyncSession, TenantId], Awaitable[T]]
+) -> T:
+    """Run `work` in one owner transaction bound to the workspace `slug` (an operator's
+    command; an unknown slug is a usage error)."""
+    from m3crm.kernel.db.session import bind_tenant
+    from m3crm.kernel.tenancy.repository import tenant_by_slug
+
+    async def main() -> T:
+        engine = create_async_engine(bootstrap.database_urls(settings).owner)
+        try:
+            async with AsyncSession(engine) as session, session.begin():
+                found = await tenant_by_slug(session, slug)
+                if found is None:
+                    raise typer.BadParameter(f"no workspace {slug!r}")
+                await bind_tenant(session, found.id, None)
+                return await work(session, TenantId(found.id))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
 @cli.command("dev-token")
 def dev_token(
     email: str = typer.Argument("admin@demo.m3crm.test"),
@@ -126,32 +154,20 @@ def dev_token(
 
     Use it in `/docs` → Authorize, or as the `m3crm_access` cookie for the pages.
     """
-    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-
-    from m3crm.kernel.db.session import bind_tenant
-    from m3crm.kernel.tenancy.repository import tenant_by_slug, user_by_email
+    from m3crm.kernel.tenancy.repository import user_by_email
     from m3crm.kernel.tokens import mint_access_token
 
     settings = get_settings()
     if settings.environment == "production":
         raise typer.BadParameter("dev-token is refused in production")
 
-    async def find() -> str:
-        engine = create_async_engine(bootstrap.database_urls(settings).owner)
-        try:
-            async with AsyncSession(engine) as session, session.begin():
-                found = await tenant_by_slug(session, tenant)
-                if found is None:
-                    raise typer.BadParameter(f"no tenant {tenant!r}")
-                await bind_tenant(session, found.id, None)
-                user = await user_by_email(session, found.id, email)
-                if user is None:
-                    raise typer.BadParameter(f"no user {email!r} in {tenant!r}")
-                return mint_access_token(settings, tenant_id=found.id, user_id=user.id)
-        finally:
-            await engine.dispose()
+    async def token(session: AsyncSession, tenant_id: TenantId) -> str:
+        user = await user_by_email(session, tenant_id, email)
+        if user is None:
+            raise typer.BadParameter(f"no user {email!r} in {tenant!r}")
+        return mint_access_token(settings, tenant_id=tenant_id, user_id=user.id)
 
-    typer.echo(asyncio.run(find()))
+    typer.echo(_in_workspace(settings, tenant, token))
 
 
 @cli.command("plan-set")
@@ -161,32 +177,16 @@ def plan_set(
 ) -> None:
     """Move a workspace to another plan (operators; billing arrives later). The change
     is audited `tenant.plan.changed`; limits and features follow at once."""
-    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-
     from m3crm.kernel.audit import SystemActor
-    from m3crm.kernel.db.session import bind_tenant
-    from m3crm.kernel.ids import TenantId
-    from m3crm.kernel.tenancy.repository import tenant_by_slug
     from m3crm.modules.plans.service import plan
 
-    settings = get_settings()
-
-    async def change() -> tuple[str | None, str]:
-        engine = create_async_engine(bootstrap.database_urls(settings).owner)
+    async def change(session: AsyncSession, tenant_id: TenantId) -> tuple[str | None, str]:
         try:
-            async with AsyncSession(engine) as session, session.begin():
-                found = await tenant_by_slug(session, tenant)
-                if found is None:
-                    raise typer.BadParameter(f"no workspace {tenant!r}")
-                await bind_tenant(session, found.id, None)
-                try:
-                    return await plan.change(session, SystemActor(TenantId(found.id)), plan_code)
-                except ValueError as unknown:
-                    raise typer.BadParameter(str(unknown)) from None
-        finally:
-            await engine.dispose()
+            return await plan.change(session, SystemActor(tenant_id), plan_code)
+        except ValueError as unknown:
+            raise typer.BadParameter(str(unknown)) from None
 
-    previous, current = asyncio.run(change())
+    previous, current = _in_workspace(get_settings(), tenant, change)
     if previous == current:
         typer.echo(f"{tenant} is already on {current}")
     else:

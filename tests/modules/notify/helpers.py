@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,3 +94,20 @@ async def make_template(session: AsyncSession, app: FastAPI, world: World) -> tu
 
 async def make_user_ref(session: AsyncSession, app: FastAPI, world: World) -> tuple[UUID, str]:
     return world.a.agent_id, "users"
+
+
+async def send_stop(client: httpx.AsyncClient, world: World, number: str) -> None:
+    """The workspace admin's number `number` replies STOP (an SMS opt-out with the number)."""
+    response = await client.post(
+        "/v1/notify/opt-out",
+        json={
+            "subject_type": "user",
+            "subject_id": str(world.a.admin_id),
+            "channel": "sms",
+            "consent_source": "sms_keyword",
+            "consent_text": "STOP",
+            "e164": number,
+        },
+        headers=world.headers(world.a),
+    )
+    assert response.status_code == 201, response.text

@@ -26,6 +26,7 @@ from m3crm.modules.notify.throttle import NoThrottle
 from m3crm.modules.plans.models import UsageCounter
 from tests.conftest import World, error_code
 from tests.factories import bearer, make_user
+from tests.modules.notify.helpers import send_stop
 
 URL = "/v1/notify/dispatch"
 PHONE = "+201001234567"
@@ -280,19 +281,7 @@ async def test_marketing_whatsapp_needs_opt_in(client: httpx.AsyncClient, world:
 async def test_opt_out_and_stop_block_sms(client: httpx.AsyncClient, world: World) -> None:
     headers = world.headers(world.a)
     stopped = "+201001112233"
-    response = await client.post(
-        "/v1/notify/opt-out",
-        json={
-            "subject_type": "user",
-            "subject_id": str(world.a.admin_id),
-            "channel": "sms",
-            "consent_source": "sms_keyword",
-            "consent_text": "STOP",
-            "e164": stopped,
-        },
-        headers=headers,
-    )
-    assert response.status_code == 201
+    await send_stop(client, world, stopped)
     for kind in ("marketing", "transactional"):
         refused = await client.post(URL, json=otp_sms(to=stopped, type=kind), headers=headers)
         assert refused.status_code == 422, kind

@@ -15,6 +15,7 @@ from m3crm.modules.notify.web_policies import POLICY_TEXTS
 from tests.conftest import World, error_code
 from tests.factories import make_user
 from tests.modules.access.helpers import audit_rows
+from tests.modules.notify.helpers import send_stop
 from tests.modules.notify.test_dispatch import URL, otp_sms
 from tests.modules.notify.test_web import cookie, htmx
 
@@ -84,19 +85,7 @@ async def test_transactional_over_stop_follows_the_policy(
 ) -> None:
     headers = world.headers(world.a)
     stopped = "+201001112244"
-    opted_out = await client.post(
-        "/v1/notify/opt-out",
-        json={
-            "subject_type": "user",
-            "subject_id": str(world.a.admin_id),
-            "channel": "sms",
-            "consent_source": "sms_keyword",
-            "consent_text": "STOP",
-            "e164": stopped,
-        },
-        headers=headers,
-    )
-    assert opted_out.status_code == 201
+    await send_stop(client, world, stopped)
     assert (await client.post(URL, json=otp_sms(to=stopped), headers=headers)).status_code == 422
     await client.put(API, json={"allow_transactional_over_stop": True}, headers=headers)
     allowed = await client.post(URL, json=otp_sms(to=stopped), headers=headers)
