@@ -76,14 +76,29 @@ def build_job_app(conninfo: str | None = None) -> procrastinate.App:
     return base.with_connector(procrastinate.PsycopgConnector(conninfo=conninfo))
 
 
+async def defer_in_transaction(
+    job_app: procrastinate.App,
+    session: AsyncSession,
+    task_name: str,
+    arguments: dict[str, Any],
+    **options: Any,
+) -> int:
+    """Enqueue task `m3crm:<task_name>` on the session's own connection, so the job
+    exists only if the caller's transaction commits. `options` are procrastinate's
+    `configure` options (`lock`, `queueing_lock`, `schedule_at`, `schedule_in`, …); the
+    queue is `QUEUE`. Raises procrastinate's `AlreadyEnqueued` for a held queueing lock."""
+    connection = await session.connection()
+    raw: Any = await connection.get_raw_connection()
+    task = job_app.tasks[f"m3crm:{task_name}"]
+    job_id: int = await task.configure(
+        connection=raw.driver_connection, queue=QUEUE, **options
+    ).defer_async(**arguments)
+    return job_id
+
+
 async def defer_run_job(
     job_app: procrastinate.App, session: AsyncSession, *, run_id: UUID, tenant_id: UUID
 ) -> int:
     """Enqueue the job of a run on the session's connection (same transaction)."""
-    connection = await session.connection()
-    raw: Any = await connection.get_raw_connection()
-    task = job_app.tasks[f"m3crm:{RUN_TASK}"]
-    job_id: int = await task.configure(
-        connection=raw.driver_connection, lock=f"run:{run_id}", queue=QUEUE
-    ).defer_async(run_id=str(run_id), tenant_id=str(tenant_id))
-    return job_id
+    arguments = {"run_id": str(run_id), "tenant_id": str(tenant_id)}
+    return await defer_in_transaction(job_app, session, RUN_TASK, arguments, lock=f"run:{run_id}")

@@ -37,6 +37,7 @@ from m3crm.kernel.audit import AuditLog
 from m3crm.kernel.db.definers import OUTBOX_DUE_TENANTS, OUTBOX_QUEUE_DEPTH
 from m3crm.kernel.db.session import Database
 from m3crm.kernel.ids import TenantId
+from m3crm.kernel.runs.queue import defer_in_transaction
 from m3crm.modules.notify import repository
 from m3crm.modules.notify.inbox import write_entry
 from m3crm.modules.notify.metrics import FAILURES, QUEUE_DEPTH, SEND_LATENCY, SENT
@@ -294,12 +295,10 @@ async def schedule_simulated_delivery(
     delay_seconds: float,
 ) -> None:
     """Defer the DevStub's simulated delivery report, in the recording transaction."""
-    connection = await session.connection()
-    raw: Any = await connection.get_raw_connection()
-    task = job_app.tasks[f"m3crm:{SIMULATE_DELIVERY_TASK}"]
-    ids: list[Any] = list(provider_message_ids)
-    await task.configure(
-        connection=raw.driver_connection,
-        queue="runs",
+    await defer_in_transaction(
+        job_app,
+        session,
+        SIMULATE_DELIVERY_TASK,
+        {"tenant_id": str(tenant_id), "provider_message_ids": list(provider_message_ids)},
         schedule_in={"seconds": max(0, int(delay_seconds))},
-    ).defer_async(tenant_id=str(tenant_id), provider_message_ids=ids)
+    )

@@ -4,7 +4,7 @@ their editing by an admin (`notify.policies.manage`, Section 14 §12)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,12 +27,9 @@ class Policies:
 
 
 async def load_policies(session: AsyncSession) -> Policies:
+    """The stored policies; a key never stored keeps the default `Policies` declares."""
     values = await repository.policy_values(session)
-    return Policies(
-        mirroring=bool(values.get("mirroring", True)),
-        allow_transactional_over_stop=bool(values.get("allow_transactional_over_stop", False)),
-        require_verified_phone=bool(values.get("require_verified_phone", False)),
-    )
+    return Policies(**{f.name: bool(values[f.name]) for f in fields(Policies) if f.name in values})
 
 
 async def save_policies(
@@ -42,7 +39,8 @@ async def save_policies(
     audit `notify.policies.updated` with what changed. Nothing changed, nothing written."""
     before = await load_policies(session)
     after = replace(before, **changes)
-    changed = {key: value for key, value in asdict(after).items() if asdict(before)[key] != value}
+    old, new = asdict(before), asdict(after)
+    changed = {key: value for key, value in new.items() if old[key] != value}
     for key, value in changed.items():
         await repository.save_policy_value(session, subject.tenant_id, key, value)
     if changed:
@@ -51,7 +49,7 @@ async def save_policies(
             subject,
             "notify.policies.updated",
             EntityRef("notification_policies", subject.tenant_id),
-            before={key: asdict(before)[key] for key in changed},
+            before={key: old[key] for key in changed},
             after=changed,
         )
     return after

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from m3crm.kernel import audit
 from m3crm.kernel.ids import TenantId
-from m3crm.kernel.runs.queue import QUEUE, blueprint, build_job_app
+from m3crm.kernel.runs.queue import QUEUE, blueprint, build_job_app, defer_in_transaction
 from m3crm.kernel.runs.worker import worker_database
 from m3crm.kernel.tenancy.models import Tenant, TenantStatus
 from m3crm.modules.notify import repository
@@ -79,18 +79,17 @@ async def _defer(session: AsyncSession, tenant_id: UUID, *, at: datetime | None)
     """Queue a run on the session's connection. Another queued run already holding the
     lock is enough (it computes its own next run), so that refusal is swallowed inside
     a savepoint that keeps the caller's transaction usable."""
-    connection = await session.connection()
-    raw: Any = await connection.get_raw_connection()
-    task = build_job_app().tasks[f"m3crm:{ARCHIVE_INBOX_TASK}"]
     options: dict[str, Any] = {"schedule_at": at} if at is not None else {}
     try:
         async with session.begin_nested():
-            await task.configure(
-                connection=raw.driver_connection,
-                queue=QUEUE,
+            await defer_in_transaction(
+                build_job_app(),
+                session,
+                ARCHIVE_INBOX_TASK,
+                {"tenant_id": str(tenant_id)},
                 queueing_lock=archive_lock(tenant_id),
                 **options,
-            ).defer_async(tenant_id=str(tenant_id))
+            )
     except AlreadyEnqueued:
         return
 
