@@ -24,6 +24,8 @@ from tests.web.test_pages import cookie
 # (path, user): the Arabic-speaking agent where they may go, else the admin switched to Arabic.
 SHELL_PAGES = (
     ("/", "agent"),
+    ("/?welcome=signup", "agent"),
+    ("/?welcome=invite", "agent"),
     ("/notifications", "agent"),
     ("/notifications/preferences", "agent"),
     ("/account/settings", "agent"),
